@@ -1,0 +1,63 @@
+// Package cgroups places a container's processes in cgroups and writes their
+// resource limits, through the cgroupfs ("fs") driver, for cgroup v1 (legacy
+// and hybrid hosts) and cgroup v2 (unified hosts).
+//
+// Both versions sit behind one small interface, [Manager], so that a systemd
+// driver can be added later without changing the callers:
+//
+//	m, err := cgroups.New(cgroups.Config{Path: spec.Linux.CgroupsPath, ID: id, Resources: r})
+//	paths := m.Paths()   // record in the create journal before anything exists
+//	err = m.Create()     // mkdir -p; remembers which directories it made
+//	err = m.Set(r)       // write the limits
+//	err = m.Apply(pid)   // or CLONE_INTO_CGROUP with m.CgroupFd() on v2
+//	...
+//	m, err = cgroups.Load(paths) // in a later rt process (kill, pause, delete)
+//	err = m.Destroy()
+//
+// # Which hierarchy
+//
+// [New] reads /proc/self/mountinfo and /proc/self/cgroup. A host where any
+// cgroup v1 controller is mounted is treated as v1 (legacy or hybrid): the
+// container joins every mounted v1 controller hierarchy plus name=systemd, and
+// not the cgroup2 "unified" mount, which is what runc 1.1 does on such hosts.
+// A host with only cgroup2 is v2. Each v1 controller is a key of
+// [Manager.Paths] (co-mounted controllers such as "cpu" and "cpuacct" share a
+// directory); v2 uses the single key "".
+//
+// # Paths
+//
+// Config.Path follows runc's cgroupfs driver: an absolute path is relative to
+// the root of each hierarchy; a relative path is relative to the caller's own
+// cgroup (v1) or to its parent (v2, because a cgroup with processes in it
+// cannot enable controllers for its children); an empty path means the
+// relative path "<id>". Paths are cleaned (no ".." escapes). A path that
+// resolves to the root of a hierarchy, or to the caller's own cgroup, is
+// rejected, so limits are never written into a cgroup rt did not make for the
+// container.
+//
+// # Ownership
+//
+// Create records which directories it made itself, and Destroy of that same
+// Manager removes only those (deepest first). A Manager from [Load] cannot
+// know that, so its Destroy removes the recorded leaf directories (and any
+// sub-cgroups the container made under them) but never their parents.
+//
+// # Errors
+//
+// Errors from Set wrap the underlying *os.PathError with %w and name the
+// config.json field, for example:
+//
+//	linux.resources.memory.limit: write /sys/fs/cgroup/memory/x/memory.limit_in_bytes: invalid argument
+//
+// A v1 controller that is not mounted is skipped, unless a resource for it is
+// requested; then New and Set fail with [ErrNotMounted], naming the field.
+//
+// # Not yet done
+//
+// Hugetlb, network (net_cls/net_prio), rdma, blkio per-device weights and
+// throttles, cpu realtime/burst/idle, memory.kernel*, useHierarchy and
+// checkBeforeUpdate are not written yet (they are ignored); cgroup v2 device
+// rules need an eBPF program (TODO) and are ignored for now. The setters are
+// tables per controller (v1_resources.go, v2_resources.go), so each of these
+// is one more entry.
+package cgroups

@@ -1,0 +1,227 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Test seams: a fake cgroupfs (a temp dir) replaces these to act like the
+// kernel (mkdir makes the control files, rmdir ignores them) and to see every
+// write in order (traceWrite runs after each write attempt).
+var (
+	mkdirFn    = os.Mkdir
+	rmdirFn    = unix.Rmdir
+	traceWrite func(path, val string)
+)
+
+// writeFile writes val to dir/name, which must exist (cgroupfs files are
+// never created). Errors are *os.PathError with Op "write", so a wrapped
+// message reads "write /sys/fs/cgroup/...: invalid argument".
+func writeFile(dir, name, val string) error {
+	p := filepath.Join(dir, name)
+	if traceWrite != nil {
+		defer traceWrite(p, val)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return &os.PathError{Op: "write", Path: p, Err: underlying(err)}
+	}
+	_, err = f.WriteString(val)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &os.PathError{Op: "write", Path: p, Err: underlying(err)}
+	}
+	return nil
+}
+
+// underlying strips an *os.PathError so it is not wrapped twice.
+func underlying(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// readFile returns the trimmed content of dir/name.
+func readFile(dir, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// fileExists reports whether dir/name exists.
+func fileExists(dir, name string) bool {
+	_, err := os.Lstat(filepath.Join(dir, name))
+	return err == nil
+}
+
+// mkdirTracked creates dir and its missing ancestors below top (which must
+// exist), calling made(d) right after each directory it creates. It returns
+// the directories it created, outermost first, also on error.
+func mkdirTracked(top, dir string, made func(d string) error) ([]string, error) {
+	if err := checkInside(top, dir); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(top); err != nil {
+		return nil, fmt.Errorf("cgroups: hierarchy root: %w", err)
+	}
+	rel, _ := filepath.Rel(top, dir)
+	var created []string
+	cur := top
+	for _, elem := range strings.Split(rel, "/") {
+		cur = filepath.Join(cur, elem)
+		err := mkdirFn(cur, 0o755)
+		if errors.Is(err, os.ErrExist) {
+			fi, serr := os.Stat(cur)
+			if serr == nil && fi.IsDir() {
+				continue // already there: not ours
+			}
+			return created, fmt.Errorf("cgroups: create %s: not a directory", cur)
+		}
+		if err != nil {
+			return created, fmt.Errorf("cgroups: create cgroup: %w", err)
+		}
+		created = append(created, cur)
+		if made != nil {
+			if err := made(cur); err != nil {
+				return created, err
+			}
+		}
+	}
+	return created, nil
+}
+
+// rmdirDelays is how long removeCgroup waits between attempts while a cgroup
+// is busy (its last tasks are still exiting): about 0.6 s in all.
+var rmdirDelays = []time.Duration{
+	10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond,
+	80 * time.Millisecond, 160 * time.Millisecond, 320 * time.Millisecond,
+}
+
+// removeCgroup removes dir and the sub-cgroups under it (deepest first). A
+// directory that is already gone is fine.
+func removeCgroup(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cgroups: remove: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := removeCgroup(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return rmdirRetry(dir)
+}
+
+func rmdirRetry(dir string) error {
+	for i := 0; ; i++ {
+		err := rmdirFn(dir)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) || i == len(rmdirDelays) {
+			return fmt.Errorf("cgroups: remove: %w", &os.PathError{Op: "rmdir", Path: dir, Err: err})
+		}
+		time.Sleep(rmdirDelays[i])
+	}
+}
+
+// removeCreatedParents removes the directories Create made above the leaves,
+// deepest first, leaving any that are still in use (another container may
+// share a parent). dirs are in creation order.
+func removeCreatedParents(dirs []string, leaves map[string]bool) error {
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if leaves[dirs[i]] {
+			continue
+		}
+		err := rmdirFn(dirs[i])
+		if err == nil || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EBUSY) ||
+			errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+			continue
+		}
+		return fmt.Errorf("cgroups: remove: %w", &os.PathError{Op: "rmdir", Path: dirs[i], Err: err})
+	}
+	return nil
+}
+
+// readPids returns the pids in dir/cgroup.procs and in every sub-cgroup,
+// sorted and without duplicates.
+func readPids(dir string) ([]int, error) {
+	seen := map[int]bool{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if p != dir && errors.Is(err, os.ErrNotExist) {
+				return nil // a sub-cgroup vanished meanwhile
+			}
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(filepath.Join(p, "cgroup.procs"))
+		if err != nil {
+			if p != dir && errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		for _, f := range strings.Fields(string(b)) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				return fmt.Errorf("parse %s/cgroup.procs: %w", p, err)
+			}
+			seen[pid] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: pids: %w", err)
+	}
+	pids := make([]int, 0, len(seen))
+	for pid := range seen {
+		pids = append(pids, pid)
+	}
+	sort.Ints(pids)
+	return pids, nil
+}
+
+// dirExists reports whether dir is an existing directory.
+func dirExists(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
+}
+
+// openCgroupFd opens dir for CLONE_INTO_CGROUP.
+func openCgroupFd(dir string) (int, error) {
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("cgroups: %w", &os.PathError{Op: "open", Path: dir, Err: err})
+	}
+	return fd, nil
+}
+
+// field wraps err with the config.json field it came from.
+func field(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}

@@ -1,0 +1,130 @@
+package cgroups
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestHostV2 runs against a real cgroup v2 hierarchy (skipped elsewhere; run
+// it in ../shared/cgv2-vm). It creates and removes /rt-test-<random>/c.
+func TestHostV2(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	h, err := detect(procMountinfo, procCgroup)
+	if err != nil || !h.unified {
+		t.Skip("not a cgroup v2 host")
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		t.Fatal(err)
+	}
+	top := "/rt-test-" + hex.EncodeToString(rnd[:])
+	res := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: ptr(int64(64 << 20)), Swap: ptr(int64(96 << 20))},
+		Pids:    &specs.LinuxPids{Limit: ptr(int64(16))},
+		CPU:     &specs.LinuxCPU{Shares: ptr(uint64(512)), Quota: ptr(int64(50000)), Period: ptr(uint64(100000))},
+		Unified: map[string]string{"memory.high": "60000000"},
+	}
+	m, err := New(Config{Path: top + "/c", ID: "c", Resources: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := m.Paths()[""]
+	if dir != filepath.Join(h.v2.mountpoint, top, "c") {
+		t.Fatalf("path %s", dir)
+	}
+	var cmds []*exec.Cmd
+	t.Cleanup(func() {
+		for _, c := range cmds {
+			_ = syscall.Kill(c.Process.Pid, syscall.SIGKILL)
+		}
+		_ = m.Thaw()
+		for _, c := range cmds {
+			_ = c.Wait()
+		}
+		if err := m.Destroy(); err != nil {
+			t.Errorf("Destroy: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(h.v2.mountpoint, top)); err == nil {
+			t.Errorf("left behind: %s", top)
+		}
+	})
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(nil); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{
+		"memory.max": strconv.Itoa(64 << 20), "memory.swap.max": strconv.Itoa(32 << 20),
+		"pids.max": "16", "cpu.weight": "20", "cpu.max": "50000 100000", "memory.high": "59998208",
+	} {
+		got, err := readFile(dir, file)
+		if err != nil {
+			t.Error(err)
+		} else if got != want {
+			t.Errorf("%s = %s, want %s", file, got, want)
+		}
+	}
+
+	// One process joins with Apply, one is born inside with CLONE_INTO_CGROUP.
+	a := exec.Command("sleep", "30")
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmds = append(cmds, a)
+	if err := m.Apply(a.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := m.CgroupFd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := exec.Command("sleep", "30")
+	b.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	err = b.Start()
+	syscall.Close(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds = append(cmds, b)
+	for _, c := range cmds {
+		pc, _ := os.ReadFile("/proc/" + strconv.Itoa(c.Process.Pid) + "/cgroup")
+		if got := strings.TrimSpace(string(pc)); got != "0::"+top+"/c" {
+			t.Errorf("pid %d: %s", c.Process.Pid, got)
+		}
+	}
+	want := []int{a.Process.Pid, b.Process.Pid}
+	sort.Ints(want)
+	if pids, err := m.Pids(); err != nil || !reflect.DeepEqual(pids, want) {
+		t.Errorf("Pids() = %v, %v; want %v", pids, err, want)
+	}
+
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if fr, err := eventsFrozen(dir); err != nil || !fr {
+		t.Errorf("after Freeze: frozen=%v %v", fr, err)
+	}
+	if err := m.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if fr, err := eventsFrozen(dir); err != nil || fr {
+		t.Errorf("after Thaw: frozen=%v %v", fr, err)
+	}
+	if l, err := Load(m.Paths()); err != nil || !l.Exists() {
+		t.Errorf("Load: %v", err)
+	}
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+)
+
+// Version and Commit are set at build time (-ldflags -X).
+var (
+	Version = "0.1.0-dev"
+	Commit  = ""
+)
+
+// exitCode lets `run` pass the container's exit status out.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newApp() *cli.App {
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Printf("rt version %s\ncommit: %s\nspec: %s\n", Version, Commit, specs.Version)
+	}
+	app := &cli.App{
+		Name:                   "rt",
+		Usage:                  "a daemonless OCI container runtime",
+		Version:                Version,
+		HideHelpCommand:        true,
+		UseShortOptionHandling: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "state directory"},
+			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "debug", Usage: "debug logging"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver"},
+			&cli.StringFlag{Name: "criu", Hidden: true},
+			&cli.BoolFlag{Name: "rootless", Hidden: true},
+		},
+		Before: setupLog,
+		Commands: []*cli.Command{
+			specCommand, createCommand, startCommand, runCommand, stateCommand,
+			killCommand, deleteCommand, listCommand,
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	return app
+}
+
+func defaultRoot() string {
+	if os.Geteuid() != 0 {
+		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+			return d + "/rt"
+		}
+	}
+	return "/run/rt"
+}
+
+var logFile io.Writer
+
+func setupLog(c *cli.Context) error {
+	logrus.SetOutput(os.Stderr)
+	switch f := c.String("log-format"); f {
+	case "text":
+		logrus.SetFormatter(&logrus.TextFormatter{DisableColors: true})
+	case "json":
+		logrus.SetFormatter(&logrus.JSONFormatter{})
+	default:
+		return fmt.Errorf("--log-format: unknown format %q (text or json)", f)
+	}
+	if c.Bool("debug") {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+	if p := c.String("log"); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("--log: %w", err)
+		}
+		logrus.SetOutput(f)
+		logFile = f
+	}
+	return nil
+}
+
+// Main runs the CLI and exits.
+func Main(args []string) {
+	err := newApp().Run(args)
+	if err == nil {
+		os.Exit(0)
+	}
+	var code exitCode
+	if errors.As(err, &code) {
+		os.Exit(int(code))
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	if logFile != nil {
+		logrus.Error(msg)
+	}
+	fmt.Fprintln(os.Stderr, "rt: "+msg)
+	os.Exit(1)
+}
+
+// needID returns the single container ID argument.
+func needID(c *cli.Context) (string, error) {
+	if c.NArg() < 1 {
+		return "", fmt.Errorf("%s: missing container id (usage: rt %s %s)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage)
+	}
+	return c.Args().First(), nil
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/rt-oci/rt/libct"
+)
+
+func createFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "bundle directory"},
+		&cli.StringFlag{Name: "pid-file", Usage: "write the init's host PID here"},
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE+chroot instead of pivot_root (ramfs roots)"},
+		&cli.BoolFlag{Name: "no-new-keyring", Usage: "accepted for runc compatibility"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N extra descriptors (3..3+N-1) to the container"},
+	}
+}
+
+func createOpts(c *cli.Context) (*libct.CreateOpts, error) {
+	id, err := needID(c)
+	if err != nil {
+		return nil, err
+	}
+	return &libct.CreateOpts{
+		Root:        c.String("root"),
+		ID:          id,
+		Bundle:      c.String("bundle"),
+		PidFile:     c.String("pid-file"),
+		NoPivot:     c.Bool("no-pivot"),
+		PreserveFds: c.Int("preserve-fds"),
+		Systemd:     c.Bool("systemd-cgroup"),
+	}, nil
+}
+
+var createCommand = &cli.Command{
+	Name:      "create",
+	Usage:     "create a container; its process waits for start",
+	ArgsUsage: "[--bundle DIR] [--pid-file FILE] ID",
+	Flags:     createFlags(),
+	Action: func(c *cli.Context) error {
+		o, err := createOpts(c)
+		if err != nil {
+			return err
+		}
+		_, err = libct.Create(o)
+		return err
+	},
+}
+
+var runCommand = &cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container; wait for it unless --detach",
+	ArgsUsage: "[--detach] [--bundle DIR] ID",
+	Flags: append(createFlags(),
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container started"},
+		&cli.BoolFlag{Name: "keep", Usage: "accepted for runc compatibility"},
+	),
+	Action: func(c *cli.Context) error {
+		o, err := createOpts(c)
+		if err != nil {
+			return err
+		}
+		code, err := libct.Run(o, c.Bool("detach"))
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return exitCode(code)
+		}
+		return nil
+	},
+}
+
+var startCommand = &cli.Command{
+	Name:      "start",
+	Usage:     "start a created container",
+	ArgsUsage: "ID",
+	Action: func(c *cli.Context) error {
+		id, err := needID(c)
+		if err != nil {
+			return err
+		}
+		return libct.Start(c.String("root"), id)
+	},
+}

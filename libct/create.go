@@ -1,0 +1,285 @@
+package libct
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/libct/cgroups"
+	"github.com/rt-oci/rt/libct/proto"
+	"github.com/rt-oci/rt/libct/state"
+	"github.com/rt-oci/rt/nsenter"
+	"github.com/rt-oci/rt/spec"
+)
+
+// CreateOpts are the arguments of `rt create` (and of `rt run`).
+type CreateOpts struct {
+	Root        string // state root (--root)
+	ID          string
+	Bundle      string
+	PidFile     string
+	NoPivot     bool
+	PreserveFds int
+	Systemd     bool
+}
+
+// Container is a created container, as far as the creating process knows.
+type Container struct {
+	ID    string
+	Pid   int
+	Pidfd int
+	State *state.State
+}
+
+// Create validates the bundle, records and makes the container's host
+// resources, and starts its init, which waits for Start. On any error
+// everything made so far is undone.
+func Create(o *CreateOpts) (c *Container, err error) {
+	if err := state.ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("--bundle: %w", err)
+	}
+	s, err := spec.Load(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.Validate(s, bundle); err != nil {
+		return nil, err
+	}
+	if s.Process == nil {
+		return nil, errors.New("process: missing, required for create")
+	}
+	plan, err := planNamespaces(s)
+	if err != nil {
+		return nil, err
+	}
+	defer plan.close()
+	cgCfg := cgroups.Config{ID: o.ID, Systemd: o.Systemd}
+	if s.Linux != nil {
+		cgCfg.Path = s.Linux.CgroupsPath
+		cgCfg.Resources = s.Linux.Resources
+	}
+	cg, err := cgroups.New(cgCfg)
+	if err != nil {
+		return nil, err
+	}
+
+	store := state.Store{Root: o.Root}
+	h, err := store.Create(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	st := &state.State{
+		OCIVersion:  specs.Version,
+		ID:          o.ID,
+		Bundle:      bundle,
+		Rootfs:      spec.RootfsPath(s, bundle),
+		Phase:       state.PhaseCreating,
+		Created:     time.Now().UTC(),
+		Annotations: s.Annotations,
+		Owner:       os.Getpid(),
+		CgroupPaths: cg.Paths(),
+		Spec:        s,
+	}
+	st.OwnerStart, _ = state.StartTime(st.Owner)
+	var initPid, pidfd = 0, -1
+	defer func() {
+		if err == nil {
+			return
+		}
+		if initPid > 0 {
+			killWait(initPid, pidfd, true)
+		}
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+		if st.CgroupCreated {
+			cg.Destroy()
+		}
+		h.Remove()
+	}()
+	if err = h.Save(st); err != nil {
+		return nil, err
+	}
+	if err = crashPoint(stepCgroup); err != nil {
+		return nil, err
+	}
+	st.CgroupCreated = true
+	if err = h.Save(st); err != nil {
+		return nil, err
+	}
+	if err = cg.Create(); err != nil {
+		return nil, err
+	}
+	if err = cg.Set(withDeviceRules(s)); err != nil {
+		return nil, err
+	}
+
+	if err = crashPoint(stepFifo); err != nil {
+		return nil, err
+	}
+	st.Fifo = true
+	if err = h.Save(st); err != nil {
+		return nil, err
+	}
+	if err = unix.Mkfifo(h.FifoPath(), 0o600); err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	fifo, err := unix.Open(h.FifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	defer unix.Close(fifo)
+
+	exe, err := nsenter.SealedSelf()
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(exe)
+	parent, child, err := proto.Pair()
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	if err = closeOnExecFrom(3 + o.PreserveFds); err != nil {
+		child.Close()
+		return nil, err
+	}
+	inherit := []int{child.Fd()}
+	for i := 0; i < o.PreserveFds; i++ {
+		inherit = append(inherit, 3+i)
+	}
+	cgfd, err := cg.CgroupFd()
+	if err != nil {
+		child.Close()
+		return nil, err
+	}
+	clone := plan.clone
+	cgroupNS := false
+	if cgfd < 0 && clone&unix.CLONE_NEWCGROUP != 0 {
+		// On v1 the init joins its cgroups after the clone; it makes its
+		// cgroup namespace itself once it is there.
+		clone &^= unix.CLONE_NEWCGROUP
+		cgroupNS = true
+	}
+	if err = crashPoint(stepSpawn); err != nil {
+		child.Close()
+		return nil, err
+	}
+	p, err := nsenter.Spawn(&nsenter.Attr{
+		ExeFd:    exe,
+		Argv:     []string{"rt", "init", strconv.Itoa(child.Fd())},
+		Env:      []string{"GOMAXPROCS=1"},
+		Inherit:  inherit,
+		Clone:    clone,
+		Join:     plan.join,
+		CgroupFd: cgfd,
+	})
+	child.Close()
+	if cgfd >= 0 {
+		unix.Close(cgfd)
+	}
+	if err != nil {
+		return nil, err
+	}
+	initPid, pidfd = p.Pid, p.Pidfd
+	st.Pid = p.Pid
+	st.PidStart, _ = state.StartTime(p.Pid)
+	if err = h.Save(st); err != nil {
+		return nil, err
+	}
+	if err = cg.Apply(p.Pid); err != nil {
+		return nil, err
+	}
+	if err = crashPoint(stepBootstrap); err != nil {
+		return nil, err
+	}
+	b := &proto.Bootstrap{
+		Mode: "create", ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Spec: s,
+		NoPivot: o.NoPivot, CgroupPaths: st.CgroupPaths, CgroupV2: cgroups.IsV2(),
+		UnshareCgroupNS: cgroupNS,
+	}
+	if err = parent.Send(b, fifo); err != nil {
+		return nil, err
+	}
+	var m proto.Msg
+	if _, rerr := parent.Recv(&m); rerr != nil {
+		if rerr == io.EOF {
+			return nil, fmt.Errorf("container init exited during setup (%s)", exitReason(initPid))
+		}
+		return nil, rerr
+	}
+	if m.Type == proto.TypeError {
+		return nil, errors.New(m.Error)
+	}
+	if m.Type != proto.TypeReady {
+		return nil, fmt.Errorf("container init: unexpected message %q", m.Type)
+	}
+	if o.PidFile != "" {
+		if err = writePidFile(o.PidFile, p.Pid); err != nil {
+			return nil, err
+		}
+	}
+	if err = crashPoint(stepCreated); err != nil {
+		return nil, err
+	}
+	st.Phase = state.PhaseCreated
+	if err = h.Save(st); err != nil {
+		return nil, err
+	}
+	return &Container{ID: o.ID, Pid: p.Pid, Pidfd: pidfd, State: st}, nil
+}
+
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	if err := state.WriteFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	return nil
+}
+
+// closeOnExecFrom marks every descriptor >= from close-on-exec, so nothing
+// of rt's leaks into the container (CVE-2024-21626).
+func closeOnExecFrom(from int) error {
+	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err == nil && fd >= from {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
+
+// exitReason reaps a dead child init and describes how it ended.
+func exitReason(pid int) string {
+	var ws unix.WaitStatus
+	wpid, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	if err != nil || wpid != pid {
+		return "no status"
+	}
+	if ws.Signaled() {
+		return "killed by " + ws.Signal().String()
+	}
+	return "exit status " + strconv.Itoa(ws.ExitStatus())
+}

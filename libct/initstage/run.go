@@ -1,0 +1,262 @@
+package initstage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/libct/proto"
+	"github.com/rt-oci/rt/libct/rootfs"
+	"github.com/rt-oci/rt/libct/security"
+	"github.com/rt-oci/rt/spec"
+)
+
+func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
+	s := b.Spec
+	if s == nil || s.Process == nil {
+		return errors.New("init: bootstrap without a process")
+	}
+	if b.Mode != "create" || len(fds) < 1 {
+		return fmt.Errorf("init: unsupported bootstrap mode %q", b.Mode)
+	}
+	fifo := fds[0]
+	p := s.Process
+
+	if b.UnshareCgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("linux.namespaces: cgroup namespace: %w", err)
+		}
+	}
+	if err := rootfs.Setup(&rootfs.Config{
+		Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
+		CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2,
+	}); err != nil {
+		return err
+	}
+	if s.Linux != nil {
+		if err := setSysctls(s.Linux.Sysctl); err != nil {
+			return err
+		}
+	}
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return fmt.Errorf("domainname: %w", err)
+		}
+	}
+	if err := rootfs.Finish(s); err != nil {
+		return err
+	}
+	if err := setRlimits(p.Rlimits); err != nil {
+		return err
+	}
+	if p.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(fmt.Sprint(*p.OOMScoreAdj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if err := chdir(p.Cwd); err != nil {
+		return err
+	}
+	path, err := lookPath(p.Args[0], p.Env)
+	if err != nil {
+		return err
+	}
+	caps, err := security.ResolveCaps(p.Capabilities)
+	if err != nil {
+		return err
+	}
+	if caps != nil {
+		if err := caps.DropBounding(); err != nil {
+			return err
+		}
+	}
+	if err := setUser(p.User, caps != nil); err != nil {
+		return err
+	}
+	if caps != nil {
+		if err := caps.Apply(); err != nil {
+			return err
+		}
+	}
+	if p.NoNewPrivileges {
+		if err := security.NoNewPrivs(); err != nil {
+			return err
+		}
+	}
+	// Every descriptor but stdio closes at exec (CVE-2024-21626).
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close descriptors: %w", err)
+	}
+	if err := conn.Send(proto.Msg{Type: proto.TypeReady}); err != nil {
+		return err
+	}
+	if err := waitStart(fifo); err != nil {
+		return err
+	}
+	conn.Close()
+	err = unix.Exec(path, p.Args, p.Env)
+	return fmt.Errorf("process.args: exec %s: %w", path, err)
+}
+
+// waitStart blocks until `rt start` writes a byte into the exec fifo.
+func waitStart(fd int) error {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("wait for start: %w", err)
+		}
+		var b [1]byte
+		n, err := unix.Read(fd, b[:])
+		if err == unix.EAGAIN || err == unix.EINTR || (err == nil && n == 0) {
+			// A writer came and went without a byte: keep waiting.
+			if n == 0 && err == nil {
+				unix.Poll(fds, 10)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("wait for start: %w", err)
+		}
+		unix.Close(fd)
+		return nil
+	}
+}
+
+// chdir enters process.cwd and checks the result is inside the container
+// (a leaked host directory would show as "(unreachable)": CVE-2024-21626).
+func chdir(cwd string) error {
+	if err := unix.Chdir(cwd); err != nil {
+		return fmt.Errorf("process.cwd %q: %w", cwd, err)
+	}
+	wd, err := unix.Getwd()
+	if err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("process.cwd %q: current directory is outside the container (%q)", cwd, wd)
+	}
+	return nil
+}
+
+func setUser(u specs.User, keepCaps bool) error {
+	if keepCaps {
+		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("process.user: keep capabilities: %w", err)
+		}
+	}
+	groups := make([]int, len(u.AdditionalGids))
+	for i, g := range u.AdditionalGids {
+		groups[i] = int(g)
+	}
+	// x/sys/unix calls act on this thread only, the one that execs.
+	if err := unix.Setgroups(groups); err != nil {
+		return fmt.Errorf("process.user.additionalGids: %w", err)
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return fmt.Errorf("process.user.gid %d: %w", u.GID, err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return fmt.Errorf("process.user.uid %d: %w", u.UID, err)
+	}
+	if u.Umask != nil {
+		unix.Umask(int(*u.Umask))
+	} else {
+		unix.Umask(0o022)
+	}
+	return nil
+}
+
+func setRlimits(rl []specs.POSIXRlimit) error {
+	for i, r := range rl {
+		t, ok := spec.RlimitType(r.Type)
+		if !ok {
+			return fmt.Errorf("process.rlimits[%d].type: unknown rlimit %q", i, r.Type)
+		}
+		lim := syscall.Rlimit{Cur: r.Soft, Max: r.Hard}
+		// syscall.Setrlimit, not unix: it also tells the runtime not to
+		// restore its own NOFILE limit at exec.
+		if err := syscall.Setrlimit(t, &lim); err != nil {
+			hint := ""
+			if err == syscall.EPERM {
+				hint = " (raising a hard limit above rt's own needs CAP_SYS_RESOURCE)"
+			}
+			return fmt.Errorf("process.rlimits[%d] %s soft %d hard %d: %w%s", i, r.Type, r.Soft, r.Hard, err, hint)
+		}
+	}
+	return nil
+}
+
+// setSysctls writes linux.sysctl through /proc/sys, checking every file
+// it writes really is on procfs.
+func setSysctls(m map[string]string) error {
+	for k, v := range m {
+		p := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+		f, err := os.OpenFile(p, os.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("linux.sysctl[%q]: %w", k, err)
+		}
+		var st unix.Statfs_t
+		if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+			f.Close()
+			return fmt.Errorf("linux.sysctl[%q]: %s is not on procfs", k, p)
+		}
+		_, err = f.WriteString(v)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("linux.sysctl[%q] = %q: %w", k, v, err)
+		}
+	}
+	return nil
+}
+
+// lookPath finds the program like execvp would, with the container's PATH.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		if err := checkExec(name); err != nil {
+			return "", fmt.Errorf("process.args[0] %q: %w", name, err)
+		}
+		return name, nil
+	}
+	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range env {
+		if strings.HasPrefix(e, "PATH=") {
+			path = e[5:]
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if checkExec(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("process.args[0] %q: executable file not found in $PATH", name)
+}
+
+func checkExec(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return errors.New("is a directory")
+	}
+	if st.Mode()&0o111 == 0 {
+		return errors.New("permission denied")
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package libct
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/libct/cgroups"
+	"github.com/rt-oci/rt/libct/state"
+)
+
+func notExist(id string) error {
+	return fmt.Errorf("container %q %w", id, state.ErrNotExist)
+}
+
+// ErrNotRunning carries containerd's "container not running".
+var ErrNotRunning = errors.New("container not running")
+
+func open(root, id string) (*state.Handle, *state.State, error) {
+	h, err := state.Store{Root: root}.Open(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := h.Load()
+	if err != nil {
+		h.Close()
+		return nil, nil, err
+	}
+	return h, st, nil
+}
+
+// Start releases a created container's init to exec the process.
+func Start(root, id string) error {
+	h, st, err := open(root, id)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	switch s := Status(st); s {
+	case StatusCreated:
+	case StatusStopped:
+		return fmt.Errorf("cannot start container %q: it has stopped", id)
+	default:
+		return fmt.Errorf("cannot start container %q: status is %s, not created", id, s)
+	}
+	fd, err := unix.Open(h.FifoPath(), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ENXIO || err == unix.ENOENT {
+			return fmt.Errorf("cannot start container %q: its init is not waiting for start", id)
+		}
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	_, err = unix.Write(fd, []byte{0})
+	unix.Close(fd)
+	if err != nil {
+		return fmt.Errorf("cannot start container %q: %w", id, err)
+	}
+	os.Remove(h.FifoPath())
+	st.Phase = state.PhaseStarted
+	st.Fifo = false
+	return h.Save(st)
+}
+
+// Kill sends sig to the init, or with all to every process of the
+// container's cgroup.
+func Kill(root, id string, sig unix.Signal, all bool) error {
+	h, st, err := open(root, id)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	status := Status(st)
+	if all {
+		if st.CgroupPaths != nil {
+			if cg, err := cgroups.Load(st.CgroupPaths); err == nil {
+				pids, _ := cg.Pids()
+				for _, p := range pids {
+					unix.Kill(p, sig)
+				}
+				if len(pids) > 0 {
+					return nil
+				}
+			}
+		}
+	}
+	if status == StatusStopped || status == StatusCreating {
+		return fmt.Errorf("cannot kill container %q: %w", id, ErrNotRunning)
+	}
+	if err := state.Signal(st.Pid, st.PidStart, sig); err != nil {
+		if err == unix.ESRCH {
+			return fmt.Errorf("cannot kill container %q: %w", id, ErrNotRunning)
+		}
+		return fmt.Errorf("kill container %q: %w", id, err)
+	}
+	return nil
+}
+
+// Delete removes a stopped (or, with force, any) container: its processes,
+// cgroups, fifo and state directory. A missing container is an error
+// unless force.
+func Delete(root, id string, force bool) error {
+	h, st, err := open(root, id)
+	if err != nil {
+		if force && errors.Is(err, state.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer h.Close()
+	status := Status(st)
+	switch status {
+	case StatusStopped, StatusCreated:
+		// A created container is killed by delete, as runc does.
+	default:
+		if !force {
+			return fmt.Errorf("cannot delete container %q that is not stopped: status is %s (use --force)", id, status)
+		}
+	}
+	return destroy(h, st)
+}
+
+// destroy undoes everything the journal lists, in reverse order.
+func destroy(h *state.Handle, st *state.State) error {
+	var cg cgroups.Manager
+	if st.CgroupPaths != nil {
+		cg, _ = cgroups.Load(st.CgroupPaths)
+	}
+	if st.Pid > 0 && state.Alive(st.Pid, st.PidStart) {
+		fd, err := unix.PidfdOpen(st.Pid, 0)
+		if err == nil {
+			if s, _ := state.StartTime(st.Pid); s == st.PidStart {
+				killWait(st.Pid, fd, false)
+			}
+			unix.Close(fd)
+		}
+	}
+	if cg != nil {
+		// Processes left in the cgroup (the container shared the host pid
+		// namespace, or the init died first) go too.
+		if pids, _ := cg.Pids(); len(pids) > 0 {
+			for _, p := range pids {
+				unix.Kill(p, unix.SIGKILL)
+			}
+		}
+		if st.CgroupCreated {
+			if err := cg.Destroy(); err != nil {
+				return fmt.Errorf("delete container %q: remove cgroup: %w", st.ID, err)
+			}
+		}
+	}
+	if err := h.Remove(); err != nil {
+		return fmt.Errorf("delete container %q: remove state: %w", st.ID, err)
+	}
+	return nil
+}

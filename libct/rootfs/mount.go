@@ -1,0 +1,124 @@
+package rootfs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/spec"
+)
+
+// mountOne performs mounts[i].
+func mountOne(root *os.File, c *Config, i int, m specs.Mount) error {
+	field := fmt.Sprintf("mounts[%d]", i)
+	opts, err := spec.ParseMountOptions(m.Options)
+	if err != nil {
+		return fieldErr(field+".options", err)
+	}
+	dest := m.Destination
+	if !filepath.IsAbs(dest) {
+		dest = "/" + dest
+	}
+	var wrap = func(err error) error {
+		return fmt.Errorf("%s: mount %s (%s) on %s: %w", field, m.Source, m.Type, m.Destination, err)
+	}
+	if m.Type == "bind" || opts.Bind {
+		return wrapNil(bindMount(root, c, m, dest, opts), wrap)
+	}
+	if m.Type == "cgroup" {
+		return wrapNil(cgroupMount(root, c, dest, opts), wrap)
+	}
+	target, err := mkdirIn(root, dest, 0o755)
+	if err != nil {
+		return wrap(err)
+	}
+	defer target.Close()
+	flags := opts.Flags
+	data := opts.Data
+	if err := mountAt(m.Source, target, m.Type, flags, data); err != nil {
+		return wrap(err)
+	}
+	return wrapNil(afterMount(root, dest, opts), wrap)
+}
+
+// afterMount applies propagation flags and recursive attributes to the
+// mount now at dest.
+func afterMount(root *os.File, dest string, opts spec.MountOptions) error {
+	if len(opts.Propagation) == 0 && opts.RecAttrSet == 0 && opts.RecAttrClr == 0 {
+		return nil
+	}
+	f, err := openIn(root, dest)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, p := range opts.Propagation {
+		if err := unix.Mount("", procFd(f), "", p, ""); err != nil {
+			return fmt.Errorf("set propagation: %w", err)
+		}
+	}
+	if opts.RecAttrSet != 0 || opts.RecAttrClr != 0 {
+		attr := &unix.MountAttr{Attr_set: opts.RecAttrSet, Attr_clr: opts.RecAttrClr}
+		if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+			return fmt.Errorf("mount_setattr: %w", err)
+		}
+	}
+	return nil
+}
+
+func bindMount(root *os.File, c *Config, m specs.Mount, dest string, opts spec.MountOptions) error {
+	src := m.Source
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(c.Bundle, src)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	var target *os.File
+	if st.IsDir() {
+		target, err = mkdirIn(root, dest, 0o755)
+	} else {
+		target, err = mkfileIn(root, dest)
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	flags := uintptr(unix.MS_BIND)
+	if opts.Recursive {
+		flags |= unix.MS_REC
+	}
+	srcf, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	defer srcf.Close()
+	if err := mountAt(procFd(srcf), target, "", flags, ""); err != nil {
+		return err
+	}
+	// Flags other than bind need a remount of the new mount.
+	extra := opts.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+	if extra != 0 || opts.ClearFlags != 0 {
+		f, err := openIn(root, dest)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fl := (preservedFlags(f) &^ opts.ClearFlags) | extra
+		if err := unix.Mount("", procFd(f), "", unix.MS_BIND|unix.MS_REMOUNT|fl, ""); err != nil {
+			return fmt.Errorf("remount with options: %w", err)
+		}
+	}
+	return afterMount(root, dest, opts)
+}
+
+func wrapNil(err error, wrap func(error) error) error {
+	if err == nil {
+		return nil
+	}
+	return wrap(err)
+}

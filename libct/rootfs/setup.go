@@ -1,0 +1,143 @@
+package rootfs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/sys/mountinfo"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/spec"
+)
+
+// Config is what Setup needs.
+type Config struct {
+	Spec        *specs.Spec
+	Rootfs      string // absolute path of root.path on the host
+	Bundle      string
+	NoPivot     bool
+	CgroupPaths map[string]string
+	CgroupV2    bool
+}
+
+// Setup builds the root filesystem and enters it. It must run in the
+// container's fresh mount namespace, on the thread that will exec.
+func Setup(c *Config) error {
+	s := c.Spec
+	var lin specs.Linux
+	if s.Linux != nil {
+		lin = *s.Linux
+	}
+	rootProp := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if lin.RootfsPropagation != "" {
+		p, err := spec.Propagation(lin.RootfsPropagation)
+		if err != nil {
+			return fieldErr("linux.rootfsPropagation", err)
+		}
+		rootProp = p
+	}
+	if err := unix.Mount("", "/", "", rootProp, ""); err != nil {
+		return fieldErr("linux.rootfsPropagation", fmt.Errorf("set propagation of /: %w", err))
+	}
+	if err := parentPrivate(c.Rootfs); err != nil {
+		return err
+	}
+	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fieldErr("root.path", fmt.Errorf("bind %s: %w", c.Rootfs, err))
+	}
+	root, err := os.OpenFile(c.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fieldErr("root.path", err)
+	}
+	defer root.Close()
+
+	devBound := false
+	for i, m := range s.Mounts {
+		if err := mountOne(root, c, i, m); err != nil {
+			return err
+		}
+		if filepath.Clean(m.Destination) == "/dev" && isBind(m) {
+			devBound = true
+		}
+	}
+	if !devBound {
+		if err := setupDev(root, lin.Devices); err != nil {
+			return err
+		}
+	}
+	if c.NoPivot {
+		err = moveRoot(c.Rootfs)
+	} else {
+		err = pivotRoot(c.Rootfs)
+	}
+	if err != nil {
+		return fieldErr("root.path", err)
+	}
+	return nil
+}
+
+// Finish runs after pivot_root and after the sysctls: masked and read-only
+// paths, the read-only root, and the final root propagation.
+func Finish(s *specs.Spec) error {
+	if s.Linux != nil {
+		for i, p := range s.Linux.ReadonlyPaths {
+			if err := readonlyPath(p); err != nil {
+				return fieldErr(fmt.Sprintf("linux.readonlyPaths[%d]", i), err)
+			}
+		}
+		for i, p := range s.Linux.MaskedPaths {
+			if err := maskPath(p); err != nil {
+				return fieldErr(fmt.Sprintf("linux.maskedPaths[%d]", i), err)
+			}
+		}
+	}
+	if s.Root != nil && s.Root.Readonly {
+		if err := readonlyRoot(); err != nil {
+			return fieldErr("root.readonly", err)
+		}
+	}
+	if s.Linux != nil && s.Linux.RootfsPropagation != "" {
+		p, _ := spec.Propagation(s.Linux.RootfsPropagation)
+		if err := unix.Mount("", "/", "", p, ""); err != nil {
+			return fieldErr("linux.rootfsPropagation", err)
+		}
+	}
+	return nil
+}
+
+func isBind(m specs.Mount) bool {
+	if m.Type == "bind" {
+		return true
+	}
+	for _, o := range m.Options {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return false
+}
+
+// parentPrivate makes the mount holding rootfs private if it is shared:
+// pivot_root refuses a new root whose parent mount is shared.
+func parentPrivate(rootfs string) error {
+	infos, err := mountinfo.GetMounts(mountinfo.ParentsFilter(rootfs))
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	var best *mountinfo.Info
+	for _, m := range infos {
+		if best == nil || len(m.Mountpoint) > len(best.Mountpoint) {
+			best = m
+		}
+	}
+	if best == nil || !strings.Contains(best.Optional, "shared:") {
+		return nil
+	}
+	if err := unix.Mount("", best.Mountpoint, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", best.Mountpoint, err)
+	}
+	return nil
+}

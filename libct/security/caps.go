@@ -1,0 +1,113 @@
+package security
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/spec"
+)
+
+// Caps is a resolved capability configuration: one bit mask per set.
+type Caps struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient uint64
+}
+
+// ResolveCaps turns the names of process.capabilities into masks, naming
+// the field of an unknown capability.
+func ResolveCaps(c *specs.LinuxCapabilities) (*Caps, error) {
+	if c == nil {
+		return nil, nil
+	}
+	r := &Caps{}
+	sets := []struct {
+		name  string
+		names []string
+		dst   *uint64
+	}{
+		{"bounding", c.Bounding, &r.Bounding},
+		{"effective", c.Effective, &r.Effective},
+		{"permitted", c.Permitted, &r.Permitted},
+		{"inheritable", c.Inheritable, &r.Inheritable},
+		{"ambient", c.Ambient, &r.Ambient},
+	}
+	for _, s := range sets {
+		for i, n := range s.names {
+			v, ok := spec.CapValue(strings.ToUpper(n))
+			if !ok {
+				return nil, fmt.Errorf("process.capabilities.%s[%d]: unknown capability %q", s.name, i, n)
+			}
+			*s.dst |= 1 << uint(v)
+		}
+	}
+	return r, nil
+}
+
+// LastCap is the highest capability the kernel knows.
+func LastCap() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		return 40
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 40
+	}
+	return n
+}
+
+// DropBounding removes every capability not in c.Bounding from the
+// bounding set of the calling thread. Needs CAP_SETPCAP, so it runs before
+// the user switch.
+func (c *Caps) DropBounding() error {
+	last := LastCap()
+	for i := 0; i <= last; i++ {
+		if c.Bounding&(1<<uint(i)) != 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(i), 0, 0, 0); err != nil && err != unix.EINVAL {
+			return fmt.Errorf("process.capabilities.bounding: drop capability %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Apply sets the effective, permitted and inheritable sets of the calling
+// thread, then raises the ambient ones.
+func (c *Caps) Apply() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	for i := 0; i < 2; i++ {
+		data[i].Effective = uint32(c.Effective >> (32 * i))
+		data[i].Permitted = uint32(c.Permitted >> (32 * i))
+		data[i].Inheritable = uint32(c.Inheritable >> (32 * i))
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("process.capabilities: capset (effective %#x, permitted %#x, inheritable %#x): %w; rt's own bounding set may lack one of them",
+			c.Effective, c.Permitted, c.Inheritable, err)
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && err != unix.EINVAL {
+		return fmt.Errorf("process.capabilities.ambient: clear: %w", err)
+	}
+	for i := 0; i < 64; i++ {
+		if c.Ambient&(1<<uint(i)) == 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i), 0, 0); err != nil {
+			return fmt.Errorf("process.capabilities.ambient: raise capability %d (it must also be permitted and inheritable): %w", i, err)
+		}
+	}
+	return nil
+}
+
+// NoNewPrivs sets no_new_privs on the calling thread.
+func NoNewPrivs() error {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("process.noNewPrivileges: %w", err)
+	}
+	return nil
+}

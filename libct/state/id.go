@@ -1,0 +1,40 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MaxIDLen bounds container IDs (a directory name, cgroup name and more).
+const MaxIDLen = 1024
+
+// ValidateID accepts IDs made of letters, digits and `_ + - .`, not "." or
+// "..", at most MaxIDLen bytes: what runc accepts, minus nothing.
+func ValidateID(id string) error {
+	if id == "" {
+		return errors.New("container id: must not be empty")
+	}
+	if len(id) > MaxIDLen {
+		return fmt.Errorf("container id: longer than %d bytes", MaxIDLen)
+	}
+	if id == "." || id == ".." {
+		return fmt.Errorf("container id %q: not allowed", id)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '_' || c == '+' || c == '-' || c == '.':
+		default:
+			return fmt.Errorf("container id %q: invalid character %q (use letters, digits and _ + - .)", truncate(id), c)
+		}
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}

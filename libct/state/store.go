@@ -1,0 +1,220 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Phase is what rt last recorded about a container. The status that
+// `state` prints is derived from it and from the init process.
+type Phase string
+
+const (
+	PhaseCreating Phase = "creating" // create is (or was, if its owner died) in progress
+	PhaseCreated  Phase = "created"  // the init waits on the exec fifo
+	PhaseStarted  Phase = "started"  // start released the init
+)
+
+// State is <root>/<id>/state.json. It is also create's journal: fields that
+// name host resources are filled in before the resource is made.
+type State struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Phase       Phase             `json:"phase"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+
+	// The creating rt process, so a record whose creator died can be told
+	// from one being made right now.
+	Owner      int    `json:"owner"`
+	OwnerStart uint64 `json:"ownerStart"`
+
+	// The container's init.
+	Pid      int    `json:"pid"`
+	PidStart uint64 `json:"pidStart"`
+
+	// Journal of host resources.
+	CgroupPaths   map[string]string `json:"cgroupPaths,omitempty"`
+	CgroupCreated bool              `json:"cgroupCreated,omitempty"`
+	Fifo          bool              `json:"fifo,omitempty"`
+
+	// The validated config, for poststop hooks, exec defaults and cgroups.
+	Spec *specs.Spec `json:"spec,omitempty"`
+}
+
+// ErrNotExist is returned for an ID with no state directory. Its text
+// contains "does not exist", which containerd matches.
+var ErrNotExist = errors.New("does not exist")
+
+// ErrExist is returned by Create for an ID already in use.
+var ErrExist = errors.New("already exists")
+
+// Store is a state root (--root).
+type Store struct{ Root string }
+
+// Dir is the state directory of id.
+func (s Store) Dir(id string) string { return filepath.Join(s.Root, id) }
+
+// Handle is a locked container directory.
+type Handle struct {
+	ID  string
+	Dir string
+	fd  int
+}
+
+// Create makes the directory of a new container, exclusively, and locks it.
+func (s Store) Create(id string) (*Handle, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("state root %s: %w", s.Root, err)
+	}
+	dir := s.Dir(id)
+	if err := unix.Mkdir(dir, 0o700); err != nil {
+		if err == unix.EEXIST {
+			return nil, fmt.Errorf("container %q: %w", id, ErrExist)
+		}
+		return nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	h, err := lock(id, dir)
+	if err != nil {
+		os.Remove(dir)
+		return nil, err
+	}
+	return h, nil
+}
+
+// Open locks the directory of an existing container.
+func (s Store) Open(id string) (*Handle, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	return lock(id, s.Dir(id))
+}
+
+func lock(id, dir string) (*Handle, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		if err == unix.ENOENT || err == unix.ENOTDIR {
+			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+		}
+		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
+	}
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock state dir %s: %w", dir, err)
+	}
+	// The directory may have been removed (delete) or replaced while we waited.
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Lstat(dir, &b) != nil || a.Ino != b.Ino || a.Dev != b.Dev {
+		unix.Close(fd)
+		return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+	}
+	return &Handle{ID: id, Dir: dir, fd: fd}, nil
+}
+
+// Close releases the lock.
+func (h *Handle) Close() {
+	if h.fd >= 0 {
+		unix.Close(h.fd)
+		h.fd = -1
+	}
+}
+
+// Load reads state.json. A directory without one (a create that died right
+// after making it) gives a State in PhaseCreating with no owner.
+func (h *Handle) Load() (*State, error) {
+	b, err := os.ReadFile(filepath.Join(h.Dir, "state.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return &State{ID: h.ID, Phase: PhaseCreating}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state of %q: %w", h.ID, err)
+	}
+	st := &State{}
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, fmt.Errorf("state of %q is corrupt (%s): %w", h.ID, filepath.Join(h.Dir, "state.json"), err)
+	}
+	return st, nil
+}
+
+// Save writes state.json atomically.
+func (h *Handle) Save(st *State) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(h.Dir, "state.json"), b, 0o600)
+}
+
+// Remove deletes the container directory. The lock stays held until Close.
+func (h *Handle) Remove() error {
+	return os.RemoveAll(h.Dir)
+}
+
+// FifoPath is the exec fifo that start writes to.
+func (h *Handle) FifoPath() string { return filepath.Join(h.Dir, "exec.fifo") }
+
+// List returns the IDs under the root, sorted.
+func (s Store) List() ([]string, error) {
+	ents, err := os.ReadDir(s.Root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range ents {
+		if e.IsDir() && ValidateID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// WriteFileAtomic writes b to a temp file beside path, syncs it and renames
+// it over path, so readers see the old or the new content, never a part.
+func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err = f.Write(b); err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

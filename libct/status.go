@@ -1,0 +1,102 @@
+package libct
+
+import (
+	"os"
+	"time"
+
+	"github.com/rt-oci/rt/libct/state"
+)
+
+// OCI statuses.
+const (
+	StatusCreating = "creating"
+	StatusCreated  = "created"
+	StatusRunning  = "running"
+	StatusStopped  = "stopped"
+	StatusPaused   = "paused"
+)
+
+// Status derives the OCI status from the record and the init process.
+func Status(st *state.State) string {
+	if st.Pid == 0 {
+		if st.Phase == state.PhaseCreating && st.Owner > 0 && state.Alive(st.Owner, st.OwnerStart) {
+			return StatusCreating
+		}
+		return StatusStopped
+	}
+	if !state.Alive(st.Pid, st.PidStart) {
+		return StatusStopped
+	}
+	switch st.Phase {
+	case state.PhaseCreating:
+		if st.Owner > 0 && state.Alive(st.Owner, st.OwnerStart) {
+			return StatusCreating
+		}
+		return StatusCreated
+	case state.PhaseCreated:
+		return StatusCreated
+	}
+	return StatusRunning
+}
+
+// OCIState is the JSON `rt state` prints: the runtime-spec state plus
+// runc's extra fields.
+type OCIState struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Status      string            `json:"status"`
+	Pid         int               `json:"pid"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// GetState reads a container's state without taking its lock (state.json
+// is replaced atomically).
+func GetState(root, id string) (*OCIState, error) {
+	if err := state.ValidateID(id); err != nil {
+		return nil, err
+	}
+	store := state.Store{Root: root}
+	if _, err := os.Stat(store.Dir(id)); err != nil {
+		return nil, notExist(id)
+	}
+	h := &state.Handle{ID: id, Dir: store.Dir(id)}
+	st, err := h.Load()
+	if err != nil {
+		return nil, err
+	}
+	return ociState(st), nil
+}
+
+func ociState(st *state.State) *OCIState {
+	status := Status(st)
+	pid := st.Pid
+	if status == StatusStopped {
+		pid = 0
+	}
+	return &OCIState{
+		OCIVersion: st.OCIVersion, ID: st.ID, Status: status, Pid: pid,
+		Bundle: st.Bundle, Rootfs: st.Rootfs, Created: st.Created, Owner: "",
+		Annotations: st.Annotations,
+	}
+}
+
+// List returns the states of every container under root.
+func List(root string) ([]*OCIState, error) {
+	ids, err := state.Store{Root: root}.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []*OCIState
+	for _, id := range ids {
+		s, err := GetState(root, id)
+		if err != nil {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -1,0 +1,1 @@
+// Empty: lets the package declare the bodyless functions reached with go:linkname.

@@ -1,0 +1,88 @@
+package nsenter
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawSpawn forks and, in the child, runs only raw system calls up to the
+// exec. It returns in the parent only. Everything the child touches is
+// prepared by the caller; no variable may be declared after the fork and no
+// function that can grow the stack may be called (syscall.RawSyscall* are
+// nosplit).
+//
+//go:norace
+//go:nocheckptr
+//go:noinline
+func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, inherit, joinTypes, joinFds []uintptr,
+	errFd, pidFd int, join bool) (pid int, step, errno uint32) {
+	var (
+		r1    uintptr
+		e     syscall.Errno
+		i     int
+		msg   [2]uint32
+		child int32
+		empty [1]byte
+	)
+	runtime_BeforeFork()
+	if join {
+		// The intermediate: a plain fork, so it does not share fs or files
+		// and can setns(2) into a mount namespace.
+		r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	} else {
+		r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(args)), unsafe.Sizeof(*args), 0)
+	}
+	if e != 0 || r1 != 0 {
+		runtime_AfterFork()
+		if e != 0 {
+			return 0, stepClone, uint32(e)
+		}
+		return int(r1), 0, 0
+	}
+
+	// In the child.
+	runtime_AfterForkInChild()
+	if join {
+		for i = 0; i < len(joinFds); i++ {
+			_, _, e = syscall.RawSyscall(unix.SYS_SETNS, joinFds[i], joinTypes[i], 0)
+			if e != 0 {
+				msg = [2]uint32{stepSetns, uint32(i)<<16 | uint32(e)}
+				goto fail
+			}
+		}
+		r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(args)), unsafe.Sizeof(*args), 0)
+		if e != 0 {
+			msg = [2]uint32{stepClone, uint32(e)}
+			goto fail
+		}
+		if r1 != 0 {
+			child = int32(r1)
+			_, _, e = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(pidFd), uintptr(unsafe.Pointer(&child)), 4)
+			if e != 0 {
+				msg = [2]uint32{stepPidPipe, uint32(e)}
+				goto fail
+			}
+			for {
+				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+			}
+		}
+		// The init (grandchild) goes on below.
+	}
+	for i = 0; i < len(inherit); i++ {
+		_, _, e = syscall.RawSyscall(syscall.SYS_FCNTL, inherit[i], syscall.F_SETFD, 0)
+		if e != 0 {
+			msg = [2]uint32{stepInherit, uint32(e)}
+			goto fail
+		}
+	}
+	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, uintptr(exeFd), uintptr(unsafe.Pointer(&empty[0])),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)
+	msg = [2]uint32{stepExec, uint32(e)}
+fail:
+	syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errFd), uintptr(unsafe.Pointer(&msg[0])), 8)
+	for {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 253, 0, 0)
+	}
+}

@@ -1,0 +1,227 @@
+package nsenter
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Join is a namespace to enter with setns(2) before the new ones are made.
+type Join struct {
+	Type uintptr // CLONE_NEW* constant of the namespace
+	Fd   int     // open file of the namespace (e.g. /proc/PID/ns/net or a bind)
+	Path string  // for error messages only
+}
+
+// Attr describes the process to start.
+type Attr struct {
+	ExeFd int      // executable to run (the sealed copy of rt): execveat(ExeFd, "", AT_EMPTY_PATH)
+	Argv  []string // argv, argv[0] included
+	Env   []string
+	// Inherit lists descriptors the new process keeps, at the same numbers.
+	// Everything else must be close-on-exec in the caller.
+	Inherit []int
+	// Clone holds the CLONE_NEW* flags of the namespaces to create.
+	Clone uintptr
+	// Join lists namespaces to enter first, in order.
+	Join []Join
+	// CgroupFd, when >= 0, is a cgroup v2 directory the process starts in
+	// (CLONE_INTO_CGROUP).
+	CgroupFd int
+}
+
+// Process is a started process: the caller's direct child.
+type Process struct {
+	Pid   int
+	Pidfd int // -1 when the kernel gave none
+}
+
+// Steps reported by the raw child.
+const (
+	stepSetns uint32 = iota + 1
+	stepClone
+	stepInherit
+	stepExec
+	stepPidPipe
+)
+
+var stepNames = map[uint32]string{
+	stepSetns:   "setns",
+	stepClone:   "clone",
+	stepInherit: "fcntl",
+	stepExec:    "execveat",
+	stepPidPipe: "report pid",
+}
+
+// cloneArgs is struct clone_args of clone3(2).
+type cloneArgs struct {
+	flags      uint64
+	pidfd      uint64
+	childTID   uint64
+	parentTID  uint64
+	exitSignal uint64
+	stack      uint64
+	stackSize  uint64
+	tls        uint64
+	setTID     uint64
+	setTIDSize uint64
+	cgroup     uint64
+}
+
+//go:linkname runtime_BeforeFork syscall.runtime_BeforeFork
+func runtime_BeforeFork()
+
+//go:linkname runtime_AfterFork syscall.runtime_AfterFork
+func runtime_AfterFork()
+
+//go:linkname runtime_AfterForkInChild syscall.runtime_AfterForkInChild
+func runtime_AfterForkInChild()
+
+// Spawn starts the process described by a. On success the process has
+// already exec'd (its image is the new program).
+func Spawn(a *Attr) (*Process, error) {
+	if len(a.Argv) == 0 {
+		return nil, errors.New("nsenter: empty argv")
+	}
+	argv, err := syscall.SlicePtrFromStrings(a.Argv)
+	if err != nil {
+		return nil, fmt.Errorf("nsenter: argv: %w", err)
+	}
+	envv, err := syscall.SlicePtrFromStrings(a.Env)
+	if err != nil {
+		return nil, fmt.Errorf("nsenter: env: %w", err)
+	}
+	var errp, pidp [2]int
+	if err := unix.Pipe2(errp[:], unix.O_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("nsenter: pipe: %w", err)
+	}
+	defer unix.Close(errp[0])
+	join := len(a.Join) > 0
+	if join {
+		if err := unix.Pipe2(pidp[:], unix.O_CLOEXEC); err != nil {
+			unix.Close(errp[1])
+			return nil, fmt.Errorf("nsenter: pipe: %w", err)
+		}
+		defer unix.Close(pidp[0])
+	}
+	joinTypes := make([]uintptr, len(a.Join))
+	joinFds := make([]uintptr, len(a.Join))
+	for i, j := range a.Join {
+		joinTypes[i], joinFds[i] = j.Type, uintptr(j.Fd)
+	}
+	inherit := make([]uintptr, len(a.Inherit))
+	for i, fd := range a.Inherit {
+		inherit[i] = uintptr(fd)
+	}
+
+	pidfd := int32(-1)
+	args := &cloneArgs{flags: uint64(a.Clone), exitSignal: uint64(unix.SIGCHLD)}
+	if a.CgroupFd >= 0 {
+		args.flags |= unix.CLONE_INTO_CGROUP
+		args.cgroup = uint64(a.CgroupFd)
+	}
+	if join {
+		// The init is cloned by the intermediate, with CLONE_PARENT; its
+		// exit signal is the intermediate's.
+		args.flags |= unix.CLONE_PARENT
+		args.exitSignal = 0
+	} else {
+		args.flags |= unix.CLONE_PIDFD
+		args.pidfd = uint64(uintptr(unsafe.Pointer(&pidfd)))
+	}
+
+	syscall.ForkLock.Lock()
+	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, inherit, joinTypes, joinFds, errp[1], pidp[1], join)
+	syscall.ForkLock.Unlock()
+	unix.Close(errp[1])
+	if join {
+		unix.Close(pidp[1])
+	}
+	if errno != 0 {
+		return nil, childError(step, errno, a)
+	}
+
+	p := &Process{Pid: pid, Pidfd: int(pidfd)}
+	if join {
+		// pid is the intermediate's; it reports the init's PID, then exits.
+		inter := pid
+		var ws unix.WaitStatus
+		var buf [4]byte
+		n, rerr := readFull(pidp[0], buf[:])
+		for {
+			_, werr := unix.Wait4(inter, &ws, 0, nil)
+			if werr != unix.EINTR {
+				break
+			}
+		}
+		if n != 4 {
+			// The intermediate failed before the clone: its reason is on errp.
+			if st, en, ok := readChildErr(errp[0]); ok {
+				return nil, childError(st, en, a)
+			}
+			return nil, fmt.Errorf("nsenter: intermediate process ended (%v) without a pid: %v", ws, rerr)
+		}
+		p.Pid = int(*(*int32)(unsafe.Pointer(&buf[0])))
+		p.Pidfd = -1
+		if fd, err := unix.PidfdOpen(p.Pid, 0); err == nil {
+			p.Pidfd = fd
+		}
+	}
+	if st, en, ok := readChildErr(errp[0]); ok {
+		// The exec failed: the child has exited; reap it.
+		var ws unix.WaitStatus
+		unix.Wait4(p.Pid, &ws, 0, nil)
+		if p.Pidfd >= 0 {
+			unix.Close(p.Pidfd)
+		}
+		return nil, childError(st, en, a)
+	}
+	return p, nil
+}
+
+func childError(step, errno uint32, a *Attr) error {
+	e := syscall.Errno(errno)
+	switch step {
+	case stepSetns:
+		// errno's high half carries the index of the namespace.
+		i := int(errno >> 16)
+		e = syscall.Errno(errno & 0xffff)
+		if i < len(a.Join) {
+			return fmt.Errorf("join namespace %s: setns: %w", a.Join[i].Path, e)
+		}
+	case stepClone:
+		return fmt.Errorf("create namespaces (clone flags %#x): %w", a.Clone, e)
+	}
+	return fmt.Errorf("nsenter: %s: %w", stepNames[step], e)
+}
+
+func readChildErr(fd int) (step, errno uint32, ok bool) {
+	var buf [8]byte
+	n, _ := readFull(fd, buf[:])
+	if n != 8 {
+		return 0, 0, false
+	}
+	return *(*uint32)(unsafe.Pointer(&buf[0])), *(*uint32)(unsafe.Pointer(&buf[4])), true
+}
+
+func readFull(fd int, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Read(fd, b[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, os.ErrClosed
+		}
+		n += m
+	}
+	return n, nil
+}
