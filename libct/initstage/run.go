@@ -33,10 +33,16 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return fmt.Errorf("linux.namespaces: cgroup namespace: %w", err)
 		}
 	}
-	if err := rootfs.Setup(&rootfs.Config{
-		Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
-		CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2,
-	}); err != nil {
+	if hasMountNS(s) {
+		if err := rootfs.Setup(&rootfs.Config{
+			Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
+			CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2,
+		}); err != nil {
+			return err
+		}
+	} else if err := rootfs.Chroot(b.Rootfs); err != nil {
+		// Without a mount namespace nothing may be mounted (the host's
+		// namespace); Validate refused every field that would need it.
 		return err
 	}
 	if s.Linux != nil {
@@ -54,8 +60,10 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return fmt.Errorf("domainname: %w", err)
 		}
 	}
-	if err := rootfs.Finish(s); err != nil {
-		return err
+	if hasMountNS(s) {
+		if err := rootfs.Finish(s); err != nil {
+			return err
+		}
 	}
 	if err := setRlimits(p.Rlimits); err != nil {
 		return err
@@ -259,4 +267,16 @@ func checkExec(p string) error {
 		return errors.New("permission denied")
 	}
 	return nil
+}
+
+func hasMountNS(s *specs.Spec) bool {
+	if s.Linux == nil {
+		return false
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.MountNamespace {
+			return true
+		}
+	}
+	return false
 }

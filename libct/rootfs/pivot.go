@@ -57,6 +57,15 @@ func moveRoot(rootfs string) error {
 	return unix.Chdir("/")
 }
 
+// Chroot enters rootfs without any mount: for a container that shares
+// the host's mount namespace.
+func Chroot(rootfs string) error {
+	if err := unix.Chroot(rootfs); err != nil {
+		return fmt.Errorf("root.path: chroot %s: %w", rootfs, err)
+	}
+	return unix.Chdir("/")
+}
+
 func openRoot() (*os.File, error) {
 	return os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
