@@ -59,6 +59,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if s.Process == nil {
 		return nil, errors.New("process: missing, required for create")
 	}
+	if err := unsupported(s); err != nil {
+		return nil, err
+	}
 	plan, err := planNamespaces(s)
 	if err != nil {
 		return nil, err
