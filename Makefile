@@ -4,7 +4,7 @@ SHARED  ?= $(abspath ../shared)
 VERSION ?= 0.1.0-dev
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -s -w -X github.com/rt-oci/rt/libct/cli.Version=$(VERSION) -X github.com/rt-oci/rt/libct/cli.Commit=$(COMMIT)
-GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)'
+GOBUILD := CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags '$(LDFLAGS)'
 
 .PHONY: rt demo test unit integration vet bench clean
 

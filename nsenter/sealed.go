@@ -4,17 +4,90 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
 const mfdExec = 0x10 // MFD_EXEC (Linux 6.3)
 
-// SealedSelf returns a close-on-exec descriptor of a sealed, in-memory copy
-// of the running executable. The container init is exec'd from it, so a
-// process in the container that reaches /proc/<init>/exe can't write to the
+// SealedSelf returns a close-on-exec descriptor of the running executable
+// that nobody can write through: the container init is exec'd from it, so a
+// process in the container that reaches /proc/<init>/exe can't overwrite the
 // rt binary on the host (CVE-2019-5736).
+//
+// First choice: the binary opened from a private, detached, read-only
+// overlayfs whose only layer is the binary's directory (no copy: any write
+// through it fails with EROFS, and the mount is reachable only through the
+// descriptor). Fallback: a sealed memfd copy.
 func SealedSelf() (int, error) {
+	if fd, err := overlaySelf(); err == nil {
+		return fd, nil
+	}
+	return memfdSelf()
+}
+
+func overlaySelf() (int, error) {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil || !filepath.IsAbs(exe) || strings.ContainsAny(exe, ":,\\") || strings.HasSuffix(exe, " (deleted)") {
+		return -1, fmt.Errorf("own executable path %q unusable for overlay", exe)
+	}
+	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fsfd)
+	// overlayfs wants two layers without an upper one: the second is an
+	// empty detached tmpfs.
+	empty, err := emptyMount()
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(empty)
+	lower := filepath.Dir(exe) + ":/proc/self/fd/" + strconv.Itoa(empty)
+	if err := unix.FsconfigSetString(fsfd, "lowerdir", lower); err != nil {
+		return -1, err
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, err
+	}
+	mnt, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(mnt)
+	fd, err := unix.Openat(mnt, filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return -1, err
+	}
+	// It must be the same file as the one running.
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Stat("/proc/self/exe", &b) != nil || a.Size != b.Size || a.Mode != b.Mode {
+		unix.Close(fd)
+		return -1, fmt.Errorf("overlay copy of %s differs", exe)
+	}
+	return fd, nil
+}
+
+func emptyMount() (int, error) {
+	fd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fd)
+	if err := unix.FsconfigSetString(fd, "size", "4k"); err != nil {
+		return -1, err
+	}
+	if err := unix.FsconfigCreate(fd); err != nil {
+		return -1, err
+	}
+	return unix.Fsmount(fd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC|unix.MOUNT_ATTR_NOSUID)
+}
+
+// memfdSelf copies the executable into a sealed memfd.
+func memfdSelf() (int, error) {
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return -1, fmt.Errorf("open own executable: %w", err)

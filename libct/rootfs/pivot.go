@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 )
 
@@ -77,7 +76,7 @@ func readonlyPath(p string) error {
 		return err
 	}
 	defer root.Close()
-	f, err := pathrs.OpenatInRoot(root, p)
+	f, err := openIn(root, p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
@@ -89,7 +88,7 @@ func readonlyPath(p string) error {
 	if err != nil {
 		return fmt.Errorf("bind %s: %w", p, err)
 	}
-	f, err = pathrs.OpenatInRoot(root, p)
+	f, err = openIn(root, p)
 	if err != nil {
 		return err
 	}
@@ -111,7 +110,7 @@ func maskPath(p string) error {
 		return err
 	}
 	defer root.Close()
-	f, err := pathrs.OpenatInRoot(root, p)
+	f, err := openIn(root, p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil

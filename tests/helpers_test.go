@@ -1,0 +1,417 @@
+// Package tests holds rt's integration tests. They drive the built rt
+// binary (built once by TestMain, or $RT_BINARY) on busybox bundles made
+// from ../../shared/mkfixtures.sh (or $RT_SHARED/mkfixtures.sh), observe
+// the container from inside with busybox, and check the host afterwards:
+// no state dir, cgroup, mount or process is left behind.
+//
+// The test process makes itself a child subreaper, so every process rt
+// leaves running (detached inits included) becomes its child: "no process
+// left" is then a question about its own children, which other users of
+// the machine cannot disturb.
+package tests
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	rtBin     string // the rt binary under test
+	rootfsSrc string // busybox rootfs to copy into bundles
+	workDir   string // every bundle and state root lives below it
+	runToken  string // random, in every container ID and cgroup path of this run
+	skipAll   string // reason to skip every test ("" to run)
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		skipAll = "rt integration tests need root"
+		fmt.Fprintln(os.Stderr, "tests: skipping everything:", skipAll)
+		return m.Run()
+	}
+	runToken = randHex(4)
+	var err error
+	if workDir, err = os.MkdirTemp("", "rt-itest-"); err != nil {
+		fmt.Fprintln(os.Stderr, "tests:", err)
+		return 1
+	}
+	defer func() {
+		// Never recurse into a leaked mount (it may be a bind of a host dir).
+		if len(mountsUnder(workDir)) == 0 {
+			os.RemoveAll(workDir)
+		} else {
+			fmt.Fprintln(os.Stderr, "tests: mounts left under", workDir, "; not removing it")
+		}
+	}()
+	// Children that rt leaves (detached inits) are reparented to us.
+	if err := prctl(pr_SET_CHILD_SUBREAPER, 1); err != nil {
+		fmt.Fprintln(os.Stderr, "tests: PR_SET_CHILD_SUBREAPER:", err)
+		return 1
+	}
+	if rtBin = os.Getenv("RT_BINARY"); rtBin == "" {
+		rtBin = filepath.Join(workDir, "rt")
+		if err := buildRT(rtBin); err != nil {
+			fmt.Fprintln(os.Stderr, "tests: build rt:", err)
+			return 1
+		}
+	} else if rtBin, err = filepath.Abs(rtBin); err != nil {
+		fmt.Fprintln(os.Stderr, "tests: RT_BINARY:", err)
+		return 1
+	}
+	fix, err := fixtures()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tests: fixtures:", err)
+		return 1
+	}
+	rootfsSrc = filepath.Join(fix, "rootfs")
+	if _, err := os.Stat(filepath.Join(rootfsSrc, "bin", "busybox")); err != nil {
+		fmt.Fprintln(os.Stderr, "tests: fixtures: no busybox rootfs:", err)
+		return 1
+	}
+	code := m.Run()
+	if leaks := globalLeaks(); len(leaks) > 0 {
+		fmt.Fprintln(os.Stderr, "tests: LEFT BEHIND after all tests:\n  "+strings.Join(leaks, "\n  "))
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "/usr/local/go/bin/go"
+}
+
+func buildRT(out string) error {
+	cmd := exec.Command(goTool(), "build", "-o", out, "github.com/rt-oci/rt")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, b)
+	}
+	return nil
+}
+
+// fixtures runs mkfixtures.sh from $RT_SHARED or ../../shared.
+func fixtures() (string, error) {
+	shared := os.Getenv("RT_SHARED")
+	if shared == "" {
+		wd, _ := os.Getwd()
+		shared = filepath.Join(wd, "..", "..", "shared")
+	}
+	script := filepath.Join(shared, "mkfixtures.sh")
+	out, err := exec.Command("bash", script).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return "", fmt.Errorf("%s: %v: %s", script, err, ee.Stderr)
+		}
+		return "", fmt.Errorf("%s: %v", script, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1], nil
+}
+
+func fileExists(p string) bool { _, err := os.Lstat(p); return err == nil }
+
+const pr_SET_CHILD_SUBREAPER = 36
+
+func prctl(op, arg uintptr) error {
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_PRCTL, op, arg, 0, 0, 0, 0); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// ---- running rt ----
+
+// Result is what one rt command did.
+type Result struct {
+	Args           []string
+	Stdout, Stderr string
+	Code           int
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("rt %s: exit %d\nstdout: %q\nstderr: %q", strings.Join(r.Args, " "), r.Code, r.Stdout, r.Stderr)
+}
+
+// spawnMu: rt commands start under the read lock; reapZombies takes the
+// write lock, so it never reaps an rt command before os/exec knows its pid.
+var (
+	spawnMu  sync.RWMutex
+	spawning = map[int]bool{}
+)
+
+// RunOpts tune one rt invocation.
+type RunOpts struct {
+	Stdin      string
+	ExtraFiles []*os.File
+	Timeout    time.Duration
+	Env        []string
+}
+
+// execRT runs rt with args and waits for it.
+func execRT(t testing.TB, o RunOpts, args ...string) Result {
+	t.Helper()
+	if o.Timeout == 0 {
+		o.Timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rtBin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdin = strings.NewReader(o.Stdin)
+	cmd.ExtraFiles = o.ExtraFiles
+	cmd.Env = append(os.Environ(), o.Env...)
+	cmd.WaitDelay = 5 * time.Second
+	spawnMu.RLock()
+	err := cmd.Start()
+	if err == nil {
+		trackSpawn(cmd.Process.Pid, true)
+	}
+	spawnMu.RUnlock()
+	if err != nil {
+		t.Fatalf("start %s: %v", rtBin, err)
+	}
+	err = cmd.Wait()
+	trackSpawn(cmd.Process.Pid, false)
+	r := Result{Args: args, Stdout: stdout.String(), Stderr: stderr.String()}
+	if ctx.Err() != nil {
+		t.Fatalf("rt %s: timed out after %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), o.Timeout, r.Stdout, r.Stderr)
+	}
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("rt %s: %v", strings.Join(args, " "), err)
+		}
+		r.Code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.Code = 128 + int(ws.Signal())
+		}
+	}
+	return r
+}
+
+var spawnMapMu sync.Mutex
+
+func trackSpawn(pid int, add bool) {
+	spawnMapMu.Lock()
+	defer spawnMapMu.Unlock()
+	if add {
+		spawning[pid] = true
+	} else {
+		delete(spawning, pid)
+	}
+}
+
+// reapZombies reaps every zombie child of the test process that is not an
+// rt command os/exec still waits for (container inits reparented to us).
+func reapZombies() {
+	spawnMu.Lock()
+	defer spawnMu.Unlock()
+	spawnMapMu.Lock()
+	defer spawnMapMu.Unlock()
+	for _, p := range children() {
+		if p.State == 'Z' && !spawning[p.Pid] {
+			var ws syscall.WaitStatus
+			syscall.Wait4(p.Pid, &ws, syscall.WNOHANG, nil)
+		}
+	}
+}
+
+// ---- processes ----
+
+// Proc is one process as /proc shows it.
+type Proc struct {
+	Pid, PPid int
+	State     byte
+	Comm      string
+	Cmdline   string // NUL bytes shown as spaces
+}
+
+func readProc(pid int) (Proc, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return Proc{}, false
+	}
+	s := string(b)
+	l, r := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if l < 0 || r < 0 || r+4 > len(s) {
+		return Proc{}, false
+	}
+	p := Proc{Pid: pid, Comm: s[l+1 : r], State: s[r+2]}
+	fmt.Sscanf(s[r+4:], "%d", &p.PPid)
+	cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	p.Cmdline = strings.TrimSpace(strings.ReplaceAll(string(cl), "\x00", " "))
+	return p, true
+}
+
+// children lists the test process's direct children.
+func children() []Proc {
+	self := os.Getpid()
+	ents, _ := os.ReadDir("/proc")
+	var out []Proc
+	for _, e := range ents {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+			continue
+		}
+		if p, ok := readProc(pid); ok && p.PPid == self {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// liveChildren lists children that are neither zombies nor running rt
+// commands: processes rt left behind.
+func liveChildren() []Proc {
+	spawnMapMu.Lock()
+	defer spawnMapMu.Unlock()
+	var out []Proc
+	for _, p := range children() {
+		if p.State != 'Z' && !spawning[p.Pid] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// procsInCgroup lists processes whose /proc/PID/cgroup mentions name.
+func procsInCgroup(name string) []Proc {
+	ents, _ := os.ReadDir("/proc")
+	var out []Proc
+	for _, e := range ents {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		if err == nil && strings.Contains(string(b), name) {
+			if p, ok := readProc(pid); ok && p.State != 'Z' {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ---- host state: cgroups and mounts ----
+
+// cgroupDirs lists existing v1/v2 cgroup directories named rel (e.g.
+// "/rt-itest-ab12-3") under every hierarchy in /sys/fs/cgroup.
+func cgroupDirs(rel string) []string {
+	var out []string
+	hs, _ := filepath.Glob("/sys/fs/cgroup/*")
+	for _, h := range hs {
+		if fi, err := os.Stat(filepath.Join(h, rel)); err == nil && fi.IsDir() {
+			out = append(out, filepath.Join(h, rel))
+		}
+	}
+	return out
+}
+
+// hostMounts returns the host's mountinfo lines (our mount namespace).
+func hostMounts() []string {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// mountKey drops the mount ID and parent ID, which change on remount.
+func mountKey(line string) string {
+	f := strings.Fields(line)
+	if len(f) < 5 {
+		return line
+	}
+	return strings.Join(f[2:], " ")
+}
+
+// newMounts returns lines of after that are not in before.
+func newMounts(before, after []string) []string {
+	seen := map[string]int{}
+	for _, l := range before {
+		seen[mountKey(l)]++
+	}
+	var out []string
+	for _, l := range after {
+		k := mountKey(l)
+		if seen[k] > 0 {
+			seen[k]--
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// mountsUnder lists host mounts whose mount point or root mentions dir.
+func mountsUnder(dir string) []string {
+	var out []string
+	for _, l := range hostMounts() {
+		if strings.Contains(l, dir) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// globalLeaks looks for anything this run left on the host.
+func globalLeaks() []string {
+	var leaks []string
+	waitFor(3*time.Second, func() bool { reapZombies(); return len(liveChildren()) == 0 })
+	for _, p := range liveChildren() {
+		leaks = append(leaks, fmt.Sprintf("process %d (%s) %q", p.Pid, p.Comm, p.Cmdline))
+		syscall.Kill(p.Pid, syscall.SIGKILL)
+	}
+	reapZombies()
+	for _, l := range mountsUnder(workDir) {
+		leaks = append(leaks, "mount: "+l)
+	}
+	hs, _ := filepath.Glob("/sys/fs/cgroup/*/rt-itest-" + runToken + "-*")
+	for _, h := range hs {
+		leaks = append(leaks, "cgroup: "+h)
+	}
+	return leaks
+}
