@@ -18,7 +18,7 @@ func Run(o *CreateOpts, detach bool) (int, error) {
 	if !detach {
 		// Catch signals from now on so none is lost between start and wait.
 		sigs = make(chan os.Signal, 128)
-		signal.Notify(sigs)
+		signal.Notify(sigs, forwarded...)
 		defer signal.Stop(sigs)
 	}
 	c, err := Create(o)
@@ -58,6 +58,12 @@ func Run(o *CreateOpts, detach bool) (int, error) {
 			}
 		}
 	}
+}
+
+// forwarded are the signals a foreground run passes on to the container.
+var forwarded = []os.Signal{
+	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGWINCH, unix.SIGCONT, unix.SIGALRM, unix.SIGVTALRM, unix.SIGPWR, unix.SIGTRAP,
 }
 
 func wait(pid int) int {

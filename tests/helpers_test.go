@@ -175,11 +175,22 @@ type RunOpts struct {
 	ExtraFiles []*os.File
 	Timeout    time.Duration
 	Env        []string
+	Started    chan<- int // receives rt's pid once it started
 }
 
-// execRT runs rt with args and waits for it.
+// execRT runs rt with args and waits for it; it fails the test if rt
+// could not be started or timed out.
 func execRT(t testing.TB, o RunOpts, args ...string) Result {
 	t.Helper()
+	r, err := rtCmd(o, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// rtCmd runs rt; safe to call from any goroutine.
+func rtCmd(o RunOpts, args ...string) (Result, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 60 * time.Second
 	}
@@ -198,26 +209,30 @@ func execRT(t testing.TB, o RunOpts, args ...string) Result {
 		trackSpawn(cmd.Process.Pid, true)
 	}
 	spawnMu.RUnlock()
+	r := Result{Args: args}
 	if err != nil {
-		t.Fatalf("start %s: %v", rtBin, err)
+		return r, fmt.Errorf("start %s: %v", rtBin, err)
+	}
+	if o.Started != nil {
+		o.Started <- cmd.Process.Pid
 	}
 	err = cmd.Wait()
 	trackSpawn(cmd.Process.Pid, false)
-	r := Result{Args: args, Stdout: stdout.String(), Stderr: stderr.String()}
+	r.Stdout, r.Stderr = stdout.String(), stderr.String()
 	if ctx.Err() != nil {
-		t.Fatalf("rt %s: timed out after %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), o.Timeout, r.Stdout, r.Stderr)
+		return r, fmt.Errorf("rt %s: timed out after %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), o.Timeout, r.Stdout, r.Stderr)
 	}
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {
-			t.Fatalf("rt %s: %v", strings.Join(args, " "), err)
+			return r, fmt.Errorf("rt %s: %v", strings.Join(args, " "), err)
 		}
 		r.Code = ee.ExitCode()
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			r.Code = 128 + int(ws.Signal())
 		}
 	}
-	return r
+	return r, nil
 }
 
 var spawnMapMu sync.Mutex

@@ -297,7 +297,11 @@ func TestRunForwardsSignals(t *testing.T) {
 	res := make(chan Result, 1)
 	cmdPid := make(chan int, 1)
 	go func() {
-		res <- runWithPid(t, cmdPid, "--root", h.Root, "run", "--bundle", b.Dir, id)
+		r, err := rtCmd(RunOpts{Started: cmdPid}, "--root", h.Root, "run", "--bundle", b.Dir, id)
+		if err != nil {
+			r.Code, r.Stderr = -1, err.Error()
+		}
+		res <- r
 	}()
 	pid := <-cmdPid
 	waitRunning(t, h, id)
@@ -315,7 +319,11 @@ func TestRunForwardsSignals(t *testing.T) {
 	b2 := h.Bundle(args("sleep", "1000"))
 	id2 := h.ID("fwd")
 	go func() {
-		res <- runWithPid(t, cmdPid, "--root", h.Root, "run", "--bundle", b2.Dir, id2)
+		r, err := rtCmd(RunOpts{Started: cmdPid}, "--root", h.Root, "run", "--bundle", b2.Dir, id2)
+		if err != nil {
+			r.Code, r.Stderr = -1, err.Error()
+		}
+		res <- r
 	}()
 	<-cmdPid
 	waitRunning(t, h, id2)

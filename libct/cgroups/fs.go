@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -224,4 +225,22 @@ func field(name string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", name, err)
+}
+
+// parallel runs fn for every dir at once and joins the errors, in order.
+func parallel(dirs []string, fn func(i int, dir string) error) error {
+	if len(dirs) == 1 {
+		return fn(0, dirs[0])
+	}
+	errs := make([]error, len(dirs))
+	var wg sync.WaitGroup
+	for i, d := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i, d)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

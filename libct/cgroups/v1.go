@@ -105,19 +105,22 @@ func (m *v1Manager) dirs() (dirs []string, ctrlOf map[string]string) {
 
 func (m *v1Manager) Create() error {
 	dirs, ctrlOf := m.dirs()
-	for _, dir := range dirs {
+	// Hierarchies are independent: make them in parallel.
+	made := make([][]string, len(dirs))
+	err := parallel(dirs, func(i int, dir string) error {
 		ctrl := ctrlOf[dir]
-		var made func(string) error
+		var after func(string) error
 		if m.mounts[ctrl].mountpoint == m.mountOf("cpuset") {
-			made = copyCpuset
+			after = copyCpuset
 		}
-		created, err := mkdirTracked(m.mounts[ctrl].mountpoint, dir, made)
-		m.made = append(m.made, created...)
-		if err != nil {
-			return err
-		}
+		created, err := mkdirTracked(m.mounts[ctrl].mountpoint, dir, after)
+		made[i] = created
+		return err
+	})
+	for _, c := range made {
+		m.made = append(m.made, c...)
 	}
-	return nil
+	return err
 }
 
 func (m *v1Manager) mountOf(ctrl string) string {
@@ -155,26 +158,30 @@ func (m *v1Manager) Apply(pid int) error {
 		return fmt.Errorf("cgroups: apply: invalid pid %d", pid)
 	}
 	dirs, ctrlOf := m.dirs()
-	for _, dir := range dirs {
+	// Each cgroup.procs write waits for an RCU grace period on v1;
+	// concurrent writes share it.
+	return parallel(dirs, func(_ int, dir string) error {
 		if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("cgroups: join %s cgroup: %w", ctrlOf[dir], err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (m *v1Manager) Destroy() error {
 	dirs, _ := m.dirs()
 	leaves := map[string]bool{}
-	var errs []error
+	var mine []string
 	for _, dir := range dirs {
 		leaves[dir] = true
 		if !m.loaded && !contains(m.made, dir) {
 			continue // it was there before us
 		}
-		if err := removeCgroup(dir); err != nil {
-			errs = append(errs, err)
-		}
+		mine = append(mine, dir)
+	}
+	var errs []error
+	if err := parallel(mine, func(_ int, dir string) error { return removeCgroup(dir) }); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
 		if err := removeCreatedParents(m.made, leaves); err != nil {
