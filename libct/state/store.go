@@ -191,8 +191,11 @@ func (s Store) List() ([]string, error) {
 	return ids, nil
 }
 
-// WriteFileAtomic writes b to a temp file beside path, syncs it and renames
-// it over path, so readers see the old or the new content, never a part.
+// WriteFileAtomic writes b to a temp file beside path and renames it over
+// path, so readers see the old or the new content, never a part, even if
+// the writer is killed. There is no fsync: the state root is runtime state
+// (normally a tmpfs, gone at reboot), and page-cache contents survive the
+// death of the writing process, which is the crash rt guards against.
 func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
 	dir, base := filepath.Split(path)
 	f, err := os.CreateTemp(dir, "."+base+".tmp*")
@@ -202,9 +205,6 @@ func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
 	tmp := f.Name()
 	if _, err = f.Write(b); err == nil {
 		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
