@@ -109,6 +109,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		}
 		if st.CgroupCreated {
 			cg.Destroy()
+			cgroups.RemoveEmpty(st.CgroupDirs)
 		}
 		h.Remove()
 	}()
@@ -119,6 +120,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	st.CgroupCreated = true
+	st.CgroupDirs = cgroups.Missing(st.CgroupPaths)
 	if err = h.Save(st); err != nil {
 		return nil, err
 	}

@@ -148,6 +148,9 @@ func destroy(h *state.Handle, st *state.State) error {
 			if err := cg.Destroy(); err != nil {
 				return fmt.Errorf("delete container %q: remove cgroup: %w", st.ID, err)
 			}
+			if err := cgroups.RemoveEmpty(st.CgroupDirs); err != nil {
+				return fmt.Errorf("delete container %q: remove cgroup parents: %w", st.ID, err)
+			}
 		}
 	}
 	if err := h.Remove(); err != nil {

@@ -46,7 +46,10 @@ type State struct {
 	// Journal of host resources.
 	CgroupPaths   map[string]string `json:"cgroupPaths,omitempty"`
 	CgroupCreated bool              `json:"cgroupCreated,omitempty"`
-	Fifo          bool              `json:"fifo,omitempty"`
+	// CgroupDirs are the directories rt is about to make (or made), with
+	// parents, outermost first; delete removes those left empty.
+	CgroupDirs []string `json:"cgroupDirs,omitempty"`
+	Fifo       bool     `json:"fifo,omitempty"`
 
 	// The validated config, for poststop hooks, exec defaults and cgroups.
 	Spec *specs.Spec `json:"spec,omitempty"`
