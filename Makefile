@@ -4,12 +4,14 @@ SHARED  ?= $(abspath ../shared)
 VERSION ?= 0.1.0-dev
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -s -w -X github.com/rt-oci/rt/libct/cli.Version=$(VERSION) -X github.com/rt-oci/rt/libct/cli.Commit=$(COMMIT)
-GOBUILD := CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags '$(LDFLAGS)'
+GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)'
 
 .PHONY: rt demo test unit integration vet bench clean
 
+# rt embeds the small init program (libct/initstage/rtinit).
 rt:
-	$(GOBUILD) -o rt .
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o libct/initexe/rt-init ./libct/initstage/rtinit
+	$(GOBUILD) -tags urfave_cli_no_docs,rt_embed_init -o rt .
 
 # Build rt and run a busybox container (rootfs from Debian's busybox-static).
 demo: rt
@@ -33,4 +35,4 @@ bench: rt
 	bash tests/bench/bench.sh $(CURDIR)/rt
 
 clean:
-	rm -f rt
+	rm -f rt libct/initexe/rt-init

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-oci/rt/libct/cgroups"
+	"github.com/rt-oci/rt/libct/initexe"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/state"
 	"github.com/rt-oci/rt/nsenter"
@@ -147,7 +148,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	defer unix.Close(fifo)
 
-	exe, err := nsenter.SealedSelf()
+	exe, err := initexe.Open()
 	if err != nil {
 		return nil, err
 	}

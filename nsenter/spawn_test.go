@@ -212,3 +212,14 @@ func TestMemfdSelfSealed(t *testing.T) {
 		t.Fatalf("seals %#x %v", seals, err)
 	}
 }
+
+func TestSealedBytes(t *testing.T) {
+	fd, err := SealedBytes("x", []byte("#!/bin/sh\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Pwrite(fd, []byte("y"), 0); err == nil {
+		t.Fatal("wrote to a sealed memfd")
+	}
+}

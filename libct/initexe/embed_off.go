@@ -1,0 +1,5 @@
+//go:build !rt_embed_init
+
+package initexe
+
+var embedded []byte
