@@ -219,18 +219,8 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = parent.Send(b, fifo); err != nil {
 		return nil, err
 	}
-	var m proto.Msg
-	if _, rerr := parent.Recv(&m); rerr != nil {
-		if rerr == io.EOF {
-			return nil, fmt.Errorf("container init exited during setup (%s)", exitReason(initPid))
-		}
-		return nil, rerr
-	}
-	if m.Type == proto.TypeError {
-		return nil, errors.New(m.Error)
-	}
-	if m.Type != proto.TypeReady {
-		return nil, fmt.Errorf("container init: unexpected message %q", m.Type)
+	if err = awaitReady(parent, st, initPid); err != nil {
+		return nil, err
 	}
 	if o.PidFile != "" {
 		if err = writePidFile(o.PidFile, p.Pid); err != nil {
@@ -245,6 +235,39 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	return &Container{ID: o.ID, Pid: p.Pid, Pidfd: pidfd, State: st}, nil
+}
+
+// awaitReady serves the init until it reports ready: the hooks request,
+// then "ready" or an error.
+func awaitReady(parent *proto.Conn, st *state.State, initPid int) error {
+	for {
+		var m proto.Msg
+		if _, err := parent.Recv(&m); err != nil {
+			if err == io.EOF {
+				return fmt.Errorf("container init exited during setup (%s)", exitReason(initPid))
+			}
+			return err
+		}
+		switch m.Type {
+		case proto.TypeReady:
+			return nil
+		case proto.TypeError:
+			return errors.New(m.Error)
+		case proto.TypeHooks:
+			reply := proto.Msg{Type: proto.TypeHooksDone, State: hookState(st, StatusCreating)}
+			if err := runCreateHooks(st); err != nil {
+				reply.Error = err.Error()
+			}
+			if err := parent.Send(reply); err != nil {
+				return err
+			}
+			if reply.Error != "" {
+				return errors.New(reply.Error)
+			}
+		default:
+			return fmt.Errorf("container init: unexpected message %q", m.Type)
+		}
+	}
 }
 
 func writePidFile(path string, pid int) error {

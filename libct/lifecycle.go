@@ -60,7 +60,16 @@ func Start(root, id string) error {
 	os.Remove(h.FifoPath())
 	st.Phase = state.PhaseStarted
 	st.Fifo = false
-	return h.Save(st)
+	if err := h.Save(st); err != nil {
+		return err
+	}
+	if err := runPoststart(st); err != nil {
+		// runtime-spec 1.3: a failed poststart hook fails start; the
+		// container is stopped.
+		state.Signal(st.Pid, st.PidStart, unix.SIGKILL)
+		return fmt.Errorf("start container %q: %w", id, err)
+	}
+	return nil
 }
 
 // Kill sends sig to the init, or with all to every process of the
@@ -152,6 +161,9 @@ func destroy(h *state.Handle, st *state.State) error {
 				return fmt.Errorf("delete container %q: remove cgroup parents: %w", st.ID, err)
 			}
 		}
+	}
+	if st.Phase != state.PhaseCreating || st.Pid > 0 {
+		runPoststop(st)
 	}
 	if err := h.Remove(); err != nil {
 		return fmt.Errorf("delete container %q: remove state: %w", st.ID, err)

@@ -12,10 +12,6 @@ func unsupported(s *specs.Spec) error {
 	if s.Process != nil && s.Process.Terminal {
 		return errors.New("process.terminal: terminals (--console-socket) are not supported yet; set it to false")
 	}
-	if s.Hooks != nil && (len(s.Hooks.Prestart)+len(s.Hooks.CreateRuntime)+len(s.Hooks.CreateContainer)+
-		len(s.Hooks.StartContainer)+len(s.Hooks.Poststart)+len(s.Hooks.Poststop) > 0) {
-		return errors.New("hooks: not supported yet")
-	}
 	if s.Linux == nil {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rt-oci/rt/libct/hooks"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/rootfs"
 	"github.com/rt-oci/rt/libct/security"
@@ -33,13 +34,21 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return fmt.Errorf("linux.namespaces: cgroup namespace: %w", err)
 		}
 	}
+	var hookState []byte
+	beforePivot := func() error {
+		var err error
+		hookState, err = createHooks(conn, s)
+		return err
+	}
 	if hasMountNS(s) {
 		if err := rootfs.Setup(&rootfs.Config{
 			Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
-			CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2,
+			CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2, BeforePivot: beforePivot,
 		}); err != nil {
 			return err
 		}
+	} else if err := beforePivot(); err != nil {
+		return err
 	} else if err := rootfs.Chroot(b.Rootfs); err != nil {
 		// Without a mount namespace nothing may be mounted (the host's
 		// namespace); Validate refused every field that would need it.
@@ -112,9 +121,41 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	if err := waitStart(fifo); err != nil {
 		return err
 	}
+	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+		if err := hooks.Run("startContainer", s.Hooks.StartContainer, hookState); err != nil {
+			return err
+		}
+	}
 	conn.Close()
 	err = unix.Exec(path, p.Args, p.Env)
 	return fmt.Errorf("process.args: exec %s: %w", path, err)
+}
+
+// createHooks asks the host to run the prestart and createRuntime hooks,
+// then runs createContainer here, in the container's namespaces before
+// pivot_root. It returns the state JSON the host sent, for startContainer.
+func createHooks(conn *proto.Conn, s *specs.Spec) ([]byte, error) {
+	h := s.Hooks
+	if h == nil || len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+len(h.StartContainer) == 0 {
+		return nil, nil
+	}
+	if err := conn.Send(proto.Msg{Type: proto.TypeHooks}); err != nil {
+		return nil, err
+	}
+	var m proto.Msg
+	if _, err := conn.Recv(&m); err != nil {
+		return nil, fmt.Errorf("init: waiting for hooks: %w", err)
+	}
+	if m.Type != proto.TypeHooksDone {
+		return nil, fmt.Errorf("init: unexpected message %q", m.Type)
+	}
+	if m.Error != "" {
+		return nil, errors.New(m.Error)
+	}
+	if err := hooks.Run("createContainer", h.CreateContainer, m.State); err != nil {
+		return nil, err
+	}
+	return m.State, nil
 }
 
 // waitStart blocks until `rt start` writes a byte into the exec fifo.

@@ -1,6 +1,8 @@
 package proto
 
 import (
+	"encoding/json"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -22,14 +24,21 @@ type Bootstrap struct {
 	UnshareCgroupNS bool `json:"unshareCgroupNS,omitempty"`
 }
 
-// Message types, init → host.
+// Message types.
 const (
-	TypeReady = "ready" // set up; waiting on the exec fifo
-	TypeError = "error" // setup failed; Error says why, init exits
+	TypeReady = "ready" // init → host: set up; waiting on the exec fifo
+	TypeError = "error" // init → host: setup failed; Error says why, init exits
+	// TypeHooks, init → host: mounts are done, pivot_root is next; run the
+	// prestart and createRuntime hooks. The host answers TypeHooksDone.
+	TypeHooks = "hooks"
+	// TypeHooksDone, host → init: Error is set if a hook failed; State is
+	// the state JSON for the createContainer and startContainer hooks.
+	TypeHooksDone = "hooksDone"
 )
 
-// Msg is a message from the init to the host side.
+// Msg is a message after the bootstrap, either way.
 type Msg struct {
-	Type  string `json:"type"`
-	Error string `json:"error,omitempty"`
+	Type  string          `json:"type"`
+	Error string          `json:"error,omitempty"`
+	State json.RawMessage `json:"state,omitempty"`
 }

@@ -21,6 +21,9 @@ type Config struct {
 	NoPivot     bool
 	CgroupPaths map[string]string
 	CgroupV2    bool
+	// BeforePivot runs after the mounts and /dev, in the container's mount
+	// namespace, right before pivot_root (the hooks' moment).
+	BeforePivot func() error
 }
 
 // Setup builds the root filesystem and enters it. It must run in the
@@ -65,6 +68,11 @@ func Setup(c *Config) error {
 	}
 	if !devBound {
 		if err := setupDev(root, lin.Devices); err != nil {
+			return err
+		}
+	}
+	if c.BeforePivot != nil {
+		if err := c.BeforePivot(); err != nil {
 			return err
 		}
 	}
