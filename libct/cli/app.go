@@ -45,7 +45,7 @@ func newApp() *cli.App {
 		Before: setupLog,
 		Commands: []*cli.Command{
 			specCommand, createCommand, startCommand, runCommand, stateCommand,
-			killCommand, deleteCommand, listCommand,
+			killCommand, deleteCommand, listCommand, featuresCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
