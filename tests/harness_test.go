@@ -56,11 +56,15 @@ func (h *H) cleanup() {
 			t.Errorf("cleanup: %v", r)
 		}
 	}
-	// Kill what is still in our cgroups: only processes this test started.
+	// Report what is still in our cgroups; kill only our own children.
 	for _, cg := range h.cgroups {
-		for _, p := range procsInCgroup(cg + "\n") {
-			t.Errorf("cleanup: process %d (%s) still in cgroup %s after delete --force; killing it", p.Pid, p.Comm, cg)
-			syscall.Kill(p.Pid, syscall.SIGKILL)
+		for _, p := range procsInCgroup(cg) {
+			t.Errorf("cleanup: process %d (%s) still in cgroup %s after delete --force", p.Pid, p.Comm, cg)
+		}
+		for _, p := range liveChildren() {
+			if inCgroup(p.Pid, cg) {
+				syscall.Kill(p.Pid, syscall.SIGKILL)
+			}
 		}
 	}
 	reapZombies()
@@ -72,9 +76,6 @@ func (h *H) cleanup() {
 	for _, cg := range h.cgroups {
 		if ds := cgroupDirs(cg); len(ds) > 0 {
 			t.Errorf("cleanup: cgroup dirs left after delete --force: %v", ds)
-			for _, d := range ds {
-				syscall.Rmdir(d)
-			}
 		}
 	}
 	if ms := mountsUnder(h.Dir); len(ms) > 0 {
@@ -174,9 +175,11 @@ func (h *H) Bundle(muts ...func(*specs.Spec)) *Bundle {
 		m(s)
 	}
 	b := &Bundle{Dir: dir, Rootfs: filepath.Join(dir, "rootfs"), Spec: s}
-	if s.Linux != nil && s.Linux.CgroupsPath != "" {
+	if s.Linux != nil {
 		b.Cgroup = s.Linux.CgroupsPath
-		h.cgroups = append(h.cgroups, b.Cgroup)
+		if ours(b.Cgroup) {
+			h.cgroups = append(h.cgroups, b.Cgroup)
+		}
 	}
 	b.Write(h.t)
 	return b
@@ -317,3 +320,17 @@ func kv(out string) map[string]string {
 	}
 	return m
 }
+
+// knownBug ends a test that hit a bug of rt reported to the lead: it is
+// skipped with the reason (so the suite stays green until the fix lands,
+// when the test passes by itself), or fails with RT_STRICT_BUGS=1.
+func knownBug(t testing.TB, format string, a ...any) {
+	t.Helper()
+	msg := "known bug: " + fmt.Sprintf(format, a...)
+	if os.Getenv("RT_STRICT_BUGS") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -11,7 +11,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -30,6 +29,7 @@ import (
 var (
 	rtBin     string // the rt binary under test
 	rootfsSrc string // busybox rootfs to copy into bundles
+	fixDir    string // the fixtures dir (rootfs/, bundle/config.json from `runc spec`)
 	workDir   string // every bundle and state root lives below it
 	runToken  string // random, in every container ID and cgroup path of this run
 	skipAll   string // reason to skip every test ("" to run)
@@ -79,6 +79,7 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "tests: fixtures:", err)
 		return 1
 	}
+	fixDir = fix
 	rootfsSrc = filepath.Join(fix, "rootfs")
 	if _, err := os.Stat(filepath.Join(rootfsSrc, "bin", "busybox")); err != nil {
 		fmt.Fprintln(os.Stderr, "tests: fixtures: no busybox rootfs:", err)
@@ -197,14 +198,29 @@ func rtCmd(o RunOpts, args ...string) (Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, rtBin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Stdin = strings.NewReader(o.Stdin)
+	// Files, not pipes: a container started by create or run -d keeps its
+	// stdio open, and os/exec would wait for pipes to close.
+	stdout, err := os.CreateTemp(workDir, "stdout-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.Remove(stdout.Name())
+	defer stdout.Close()
+	stderr, err := os.CreateTemp(workDir, "stderr-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.Remove(stderr.Name())
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if o.Stdin != "" {
+		cmd.Stdin = strings.NewReader(o.Stdin)
+	}
 	cmd.ExtraFiles = o.ExtraFiles
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.WaitDelay = 5 * time.Second
 	spawnMu.RLock()
-	err := cmd.Start()
+	err = cmd.Start()
 	if err == nil {
 		trackSpawn(cmd.Process.Pid, true)
 	}
@@ -218,7 +234,9 @@ func rtCmd(o RunOpts, args ...string) (Result, error) {
 	}
 	err = cmd.Wait()
 	trackSpawn(cmd.Process.Pid, false)
-	r.Stdout, r.Stderr = stdout.String(), stderr.String()
+	ob, _ := os.ReadFile(stdout.Name())
+	eb, _ := os.ReadFile(stderr.Name())
+	r.Stdout, r.Stderr = string(ob), string(eb)
 	if ctx.Err() != nil {
 		return r, fmt.Errorf("rt %s: timed out after %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), o.Timeout, r.Stdout, r.Stderr)
 	}
@@ -260,173 +278,4 @@ func reapZombies() {
 			syscall.Wait4(p.Pid, &ws, syscall.WNOHANG, nil)
 		}
 	}
-}
-
-// ---- processes ----
-
-// Proc is one process as /proc shows it.
-type Proc struct {
-	Pid, PPid int
-	State     byte
-	Comm      string
-	Cmdline   string // NUL bytes shown as spaces
-}
-
-func readProc(pid int) (Proc, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return Proc{}, false
-	}
-	s := string(b)
-	l, r := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if l < 0 || r < 0 || r+4 > len(s) {
-		return Proc{}, false
-	}
-	p := Proc{Pid: pid, Comm: s[l+1 : r], State: s[r+2]}
-	fmt.Sscanf(s[r+4:], "%d", &p.PPid)
-	cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	p.Cmdline = strings.TrimSpace(strings.ReplaceAll(string(cl), "\x00", " "))
-	return p, true
-}
-
-// children lists the test process's direct children.
-func children() []Proc {
-	self := os.Getpid()
-	ents, _ := os.ReadDir("/proc")
-	var out []Proc
-	for _, e := range ents {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
-			continue
-		}
-		if p, ok := readProc(pid); ok && p.PPid == self {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// liveChildren lists children that are neither zombies nor running rt
-// commands: processes rt left behind.
-func liveChildren() []Proc {
-	spawnMapMu.Lock()
-	defer spawnMapMu.Unlock()
-	var out []Proc
-	for _, p := range children() {
-		if p.State != 'Z' && !spawning[p.Pid] {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// procsInCgroup lists processes whose /proc/PID/cgroup mentions name.
-func procsInCgroup(name string) []Proc {
-	ents, _ := os.ReadDir("/proc")
-	var out []Proc
-	for _, e := range ents {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-		if err == nil && strings.Contains(string(b), name) {
-			if p, ok := readProc(pid); ok && p.State != 'Z' {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// ---- host state: cgroups and mounts ----
-
-// cgroupDirs lists existing v1/v2 cgroup directories named rel (e.g.
-// "/rt-itest-ab12-3") under every hierarchy in /sys/fs/cgroup.
-func cgroupDirs(rel string) []string {
-	var out []string
-	hs, _ := filepath.Glob("/sys/fs/cgroup/*")
-	for _, h := range hs {
-		if fi, err := os.Stat(filepath.Join(h, rel)); err == nil && fi.IsDir() {
-			out = append(out, filepath.Join(h, rel))
-		}
-	}
-	return out
-}
-
-// hostMounts returns the host's mountinfo lines (our mount namespace).
-func hostMounts() []string {
-	b, _ := os.ReadFile("/proc/self/mountinfo")
-	return strings.Split(strings.TrimSpace(string(b)), "\n")
-}
-
-// mountKey drops the mount ID and parent ID, which change on remount.
-func mountKey(line string) string {
-	f := strings.Fields(line)
-	if len(f) < 5 {
-		return line
-	}
-	return strings.Join(f[2:], " ")
-}
-
-// newMounts returns lines of after that are not in before.
-func newMounts(before, after []string) []string {
-	seen := map[string]int{}
-	for _, l := range before {
-		seen[mountKey(l)]++
-	}
-	var out []string
-	for _, l := range after {
-		k := mountKey(l)
-		if seen[k] > 0 {
-			seen[k]--
-			continue
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
-// mountsUnder lists host mounts whose mount point or root mentions dir.
-func mountsUnder(dir string) []string {
-	var out []string
-	for _, l := range hostMounts() {
-		if strings.Contains(l, dir) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// globalLeaks looks for anything this run left on the host.
-func globalLeaks() []string {
-	var leaks []string
-	waitFor(3*time.Second, func() bool { reapZombies(); return len(liveChildren()) == 0 })
-	for _, p := range liveChildren() {
-		leaks = append(leaks, fmt.Sprintf("process %d (%s) %q", p.Pid, p.Comm, p.Cmdline))
-		syscall.Kill(p.Pid, syscall.SIGKILL)
-	}
-	reapZombies()
-	for _, l := range mountsUnder(workDir) {
-		leaks = append(leaks, "mount: "+l)
-	}
-	hs, _ := filepath.Glob("/sys/fs/cgroup/*/rt-itest-" + runToken + "-*")
-	for _, h := range hs {
-		leaks = append(leaks, "cgroup: "+h)
-	}
-	return leaks
 }
