@@ -80,6 +80,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 
 	store := state.Store{Root: o.Root}
 	h, err := store.Create(o.ID)
+	if errors.Is(err, state.ErrExist) && reclaimCrashed(store, o.ID) {
+		h, err = store.Create(o.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +129,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	if err = cg.Create(); err != nil {
-		return nil, err
-	}
-	if err = cg.Set(withDeviceRules(s)); err != nil {
 		return nil, err
 	}
 
@@ -213,13 +213,18 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	b := &proto.Bootstrap{
 		Mode: "create", ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Spec: s,
-		NoPivot: o.NoPivot, CgroupPaths: st.CgroupPaths, CgroupV2: cgroups.IsV2(),
+		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, CgroupV2: cgroups.IsV2(),
 		UnshareCgroupNS: cgroupNS,
 	}
 	if err = parent.Send(b, fifo); err != nil {
 		return nil, err
 	}
 	if err = awaitReady(parent, st, initPid); err != nil {
+		return nil, err
+	}
+	// Limits apply once the init is set up, as runc does: a small
+	// pids.limit must not starve the (multi-threaded) init stage.
+	if err = cg.Set(withDeviceRules(s)); err != nil {
 		return nil, err
 	}
 	if o.PidFile != "" {
@@ -235,6 +240,27 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	return &Container{ID: o.ID, Pid: p.Pid, Pidfd: pidfd, State: st}, nil
+}
+
+// reclaimCrashed undoes the record of a create that died (phase creating,
+// creator gone), so its ID can be used again. A container that was
+// created, ran or stopped normally keeps its ID until delete, as in runc.
+func reclaimCrashed(store state.Store, id string) bool {
+	peek := &state.Handle{ID: id, Dir: store.Dir(id)}
+	if st, err := peek.Load(); err != nil || st.Phase != state.PhaseCreating ||
+		(st.Owner > 0 && state.Alive(st.Owner, st.OwnerStart)) {
+		return false
+	}
+	h, err := store.Open(id)
+	if err != nil {
+		return false
+	}
+	defer h.Close()
+	st, err := h.Load()
+	if err != nil || st.Phase != state.PhaseCreating || Status(st) != StatusStopped {
+		return false
+	}
+	return destroy(h, st) == nil
 }
 
 // awaitReady serves the init until it reports ready: the hooks request,

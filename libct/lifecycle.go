@@ -110,12 +110,21 @@ func Kill(root, id string, sig unix.Signal, all bool) error {
 // cgroups, fifo and state directory. A missing container is an error
 // unless force.
 func Delete(root, id string, force bool) error {
-	h, st, err := open(root, id)
+	h, err := state.Store{Root: root}.Open(id)
 	if err != nil {
 		if force && errors.Is(err, state.ErrNotExist) {
 			return nil
 		}
 		return err
+	}
+	st, err := h.Load()
+	if err != nil {
+		defer h.Close()
+		if !force {
+			return fmt.Errorf("%w (delete --force removes the record)", err)
+		}
+		// The record is unreadable: nothing in it can be undone; drop it.
+		return h.Remove()
 	}
 	defer h.Close()
 	status := Status(st)

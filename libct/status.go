@@ -32,7 +32,9 @@ func Status(st *state.State) string {
 		if st.Owner > 0 && state.Alive(st.Owner, st.OwnerStart) {
 			return StatusCreating
 		}
-		return StatusCreated
+		// Its create died before the init was ready: a broken container
+		// (the init exits as soon as it sees its socket closed).
+		return StatusStopped
 	case state.PhaseCreated:
 		return StatusCreated
 	}
@@ -94,7 +96,9 @@ func List(root string) ([]*OCIState, error) {
 	for _, id := range ids {
 		s, err := GetState(root, id)
 		if err != nil {
-			continue
+			// An unreadable record is still listed, so it can be found
+			// and deleted with --force.
+			s = &OCIState{ID: id, Status: StatusStopped}
 		}
 		out = append(out, s)
 	}

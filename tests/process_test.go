@@ -305,7 +305,8 @@ func TestEnvIsolation(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("%v", r)
 	}
-	if got := strings.Join(lines(r.Stdout), " "); got != "PATH=/bin:/usr/bin ONLY=this" {
-		t.Errorf("env inside = %q, want exactly process.env", got)
+	// HOME is added from /etc/passwd when process.env lacks it, as runc does.
+	if got := strings.Join(lines(r.Stdout), " "); got != "PATH=/bin:/usr/bin ONLY=this HOME=/root" {
+		t.Errorf("env inside = %q, want exactly process.env plus HOME", got)
 	}
 }

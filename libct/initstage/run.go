@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -40,19 +41,31 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		hookState, err = createHooks(conn, s)
 		return err
 	}
-	if hasMountNS(s) {
+	newMount, joinedMount := mountNS(s)
+	switch {
+	case joinedMount:
+		// The container lives in an existing mount namespace (another
+		// container's): its filesystem is used as it is, like crun does;
+		// nothing is mounted or pivoted there.
+		if err := beforePivot(); err != nil {
+			return err
+		}
+	case newMount:
 		if err := rootfs.Setup(&rootfs.Config{
 			Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
 			CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2, BeforePivot: beforePivot,
 		}); err != nil {
 			return err
 		}
-	} else if err := beforePivot(); err != nil {
-		return err
-	} else if err := rootfs.Chroot(b.Rootfs); err != nil {
+	default:
 		// Without a mount namespace nothing may be mounted (the host's
 		// namespace); Validate refused every field that would need it.
-		return err
+		if err := beforePivot(); err != nil {
+			return err
+		}
+		if err := rootfs.Chroot(b.Rootfs); err != nil {
+			return err
+		}
 	}
 	if s.Linux != nil {
 		if err := setSysctls(s.Linux.Sysctl); err != nil {
@@ -69,7 +82,7 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return fmt.Errorf("domainname: %w", err)
 		}
 	}
-	if hasMountNS(s) {
+	if newMount {
 		if err := rootfs.Finish(s); err != nil {
 			return err
 		}
@@ -85,7 +98,8 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	if err := chdir(p.Cwd); err != nil {
 		return err
 	}
-	path, err := lookPath(p.Args[0], p.Env)
+	env := withHome(p.Env, p.User.UID)
+	path, err := lookPath(p.Args[0], env)
 	if err != nil {
 		return err
 	}
@@ -111,8 +125,9 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return err
 		}
 	}
-	// Every descriptor but stdio closes at exec (CVE-2024-21626).
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+	// Every descriptor but stdio and --preserve-fds closes at exec
+	// (CVE-2024-21626).
+	if err := unix.CloseRange(uint(3+b.PreserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close descriptors: %w", err)
 	}
 	if err := conn.Send(proto.Msg{Type: proto.TypeReady}); err != nil {
@@ -127,8 +142,12 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		}
 	}
 	conn.Close()
-	err = unix.Exec(path, p.Args, p.Env)
-	return fmt.Errorf("process.args: exec %s: %w", path, err)
+	err = unix.Exec(path, p.Args, env)
+	// Nobody listens on the socket any more: the caller's stderr is the
+	// only place left to say why.
+	fmt.Fprintf(os.Stderr, "rt: process.args: exec %s: %v\n", path, err)
+	os.Exit(127)
+	return nil
 }
 
 // createHooks asks the host to run the prestart and createRuntime hooks,
@@ -270,6 +289,28 @@ func setSysctls(m map[string]string) error {
 	return nil
 }
 
+// withHome adds HOME from the container's /etc/passwd (or "/") when
+// process.env has none, as runc does.
+func withHome(env []string, uid uint32) []string {
+	for _, e := range env {
+		if strings.HasPrefix(e, "HOME=") {
+			return env
+		}
+	}
+	home := "/"
+	if b, err := os.ReadFile("/etc/passwd"); err == nil {
+		want := strconv.FormatUint(uint64(uid), 10)
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Split(line, ":")
+			if len(f) >= 6 && f[2] == want && f[5] != "" {
+				home = f[5]
+				break
+			}
+		}
+	}
+	return append(append([]string(nil), env...), "HOME="+home)
+}
+
 // lookPath finds the program like execvp would, with the container's PATH.
 func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
@@ -310,14 +351,16 @@ func checkExec(p string) error {
 	return nil
 }
 
-func hasMountNS(s *specs.Spec) bool {
+// mountNS tells whether the container gets a new mount namespace or
+// joins an existing one.
+func mountNS(s *specs.Spec) (created, joined bool) {
 	if s.Linux == nil {
-		return false
+		return false, false
 	}
 	for _, ns := range s.Linux.Namespaces {
 		if ns.Type == specs.MountNamespace {
-			return true
+			return ns.Path == "", ns.Path != ""
 		}
 	}
-	return false
+	return false, false
 }

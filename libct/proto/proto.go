@@ -15,6 +15,8 @@ type Bootstrap struct {
 	Rootfs  string      `json:"rootfs"`
 	Spec    *specs.Spec `json:"spec"`
 	NoPivot bool        `json:"noPivot,omitempty"`
+	// PreserveFds: descriptors 3..3+N-1 stay open across the exec.
+	PreserveFds int `json:"preserveFds,omitempty"`
 	// CgroupPaths are the container's cgroup directories on the host, by
 	// controller, for the "cgroup" mount type; CgroupV2 tells the layout.
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`

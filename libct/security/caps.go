@@ -93,12 +93,16 @@ func (c *Caps) Apply() error {
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && err != unix.EINVAL {
 		return fmt.Errorf("process.capabilities.ambient: clear: %w", err)
 	}
+	// Like runc, an ambient capability that is not both permitted and
+	// inheritable is skipped (the kernel would refuse it), not an error:
+	// `runc spec` configs carry such entries.
+	raise := c.Ambient & c.Permitted & c.Inheritable
 	for i := 0; i < 64; i++ {
-		if c.Ambient&(1<<uint(i)) == 0 {
+		if raise&(1<<uint(i)) == 0 {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i), 0, 0); err != nil {
-			return fmt.Errorf("process.capabilities.ambient: raise capability %d (it must also be permitted and inheritable): %w", i, err)
+			return fmt.Errorf("process.capabilities.ambient: raise capability %d: %w", i, err)
 		}
 	}
 	return nil

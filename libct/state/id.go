@@ -5,8 +5,9 @@ import (
 	"fmt"
 )
 
-// MaxIDLen bounds container IDs (a directory name, cgroup name and more).
-const MaxIDLen = 1024
+// MaxIDLen bounds container IDs: an ID is a directory name (state dir,
+// cgroup), and file names are at most 255 bytes.
+const MaxIDLen = 255
 
 // ValidateID accepts IDs made of letters, digits and `_ + - .`, not "." or
 // "..", at most MaxIDLen bytes: what runc accepts, minus nothing.
