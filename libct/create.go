@@ -50,7 +50,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("--bundle: %w", err)
 	}
-	s, err := spec.Load(bundle)
+	s, raw, err := spec.LoadRaw(bundle)
 	if err != nil {
 		return nil, err
 	}
@@ -97,46 +97,55 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		Annotations: s.Annotations,
 		Owner:       os.Getpid(),
 		CgroupPaths: cg.Paths(),
-		Spec:        s,
+		Hooks:       s.Hooks,
 	}
 	st.OwnerStart, _ = state.StartTime(st.Owner)
+	// The journal lists everything create is about to make before any of
+	// it exists: the cgroup directories and the fifo (undo tolerates the
+	// ones that never got made).
+	st.CgroupCreated = true
+	st.CgroupDirs = cgroups.Missing(st.CgroupPaths)
+	st.Fifo = true
 	var initPid, pidfd = 0, -1
+	cgDone := make(chan error, 1)
+	cgPending := false
+	waitCgroup := func() error {
+		if cgPending {
+			cgPending = false
+			return <-cgDone
+		}
+		return nil
+	}
 	defer func() {
 		if err == nil {
 			return
 		}
+		waitCgroup()
 		if initPid > 0 {
 			killWait(initPid, pidfd, true)
 		}
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
-		if st.CgroupCreated {
-			cg.Destroy()
-			cgroups.RemoveEmpty(st.CgroupDirs)
-		}
+		cg.Destroy()
+		cgroups.RemoveEmpty(st.CgroupDirs)
 		h.Remove()
 	}()
 	if err = h.Save(st); err != nil {
 		return nil, err
 	}
+	if err = state.WriteFileAtomic(h.ConfigPath(), raw, 0o600); err != nil {
+		return nil, err
+	}
 	if err = crashPoint(stepCgroup); err != nil {
 		return nil, err
 	}
-	st.CgroupCreated = true
-	st.CgroupDirs = cgroups.Missing(st.CgroupPaths)
-	if err = h.Save(st); err != nil {
-		return nil, err
-	}
-	if err = cg.Create(); err != nil {
-		return nil, err
-	}
+	// Making cgroups is slow kernel work; it runs while the fifo, the init
+	// executable and the socket are prepared.
+	cgPending = true
+	go func() { cgDone <- cg.Create() }()
 
 	if err = crashPoint(stepFifo); err != nil {
-		return nil, err
-	}
-	st.Fifo = true
-	if err = h.Save(st); err != nil {
 		return nil, err
 	}
 	if err = unix.Mkfifo(h.FifoPath(), 0o600); err != nil {
@@ -147,8 +156,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("exec fifo: %w", err)
 	}
 	defer unix.Close(fifo)
-
-	exe, err := initexe.Open()
+	exe, err := initexe.Open(o.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +174,18 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	for i := 0; i < o.PreserveFds; i++ {
 		inherit = append(inherit, 3+i)
 	}
-	cgfd, err := cg.CgroupFd()
-	if err != nil {
-		child.Close()
-		return nil, err
+	v2 := cgroups.Unified(cg)
+	cgfd := -1
+	if v2 {
+		// CLONE_INTO_CGROUP needs the cgroup now.
+		if err = waitCgroup(); err != nil {
+			child.Close()
+			return nil, err
+		}
+		if cgfd, err = cg.CgroupFd(); err != nil {
+			child.Close()
+			return nil, err
+		}
 	}
 	clone := plan.clone
 	cgroupNS := false
@@ -184,13 +200,14 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	p, err := nsenter.Spawn(&nsenter.Attr{
-		ExeFd:    exe,
-		Argv:     []string{"rt", "init", strconv.Itoa(child.Fd())},
-		Env:      []string{"GOMAXPROCS=1"},
-		Inherit:  inherit,
-		Clone:    clone,
-		Join:     plan.join,
-		CgroupFd: cgfd,
+		ExeFd:         exe,
+		Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
+		Env:           []string{"GOMAXPROCS=1"},
+		Inherit:       inherit,
+		Clone:         clone,
+		Join:          plan.join,
+		CgroupFd:      cgfd,
+		LateExecCheck: true,
 	})
 	child.Close()
 	if cgfd >= 0 {
@@ -205,6 +222,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = h.Save(st); err != nil {
 		return nil, err
 	}
+	if err = waitCgroup(); err != nil {
+		return nil, err
+	}
 	if err = cg.Apply(p.Pid); err != nil {
 		return nil, err
 	}
@@ -212,11 +232,20 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	b := &proto.Bootstrap{
-		Mode: "create", ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Spec: s,
-		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, CgroupV2: cgroups.IsV2(),
+		Mode: "create", ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Config: raw,
+		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, CgroupV2: v2,
 		UnshareCgroupNS: cgroupNS,
 	}
 	if err = parent.Send(b, fifo); err != nil {
+		if eerr := p.WaitExec(); eerr != nil {
+			initPid, pidfd = 0, -1
+			return nil, eerr
+		}
+		return nil, err
+	}
+	if err = p.WaitExec(); err != nil {
+		// The child is gone and reaped.
+		initPid, pidfd = 0, -1
 		return nil, err
 	}
 	if err = awaitReady(parent, st, initPid); err != nil {

@@ -22,7 +22,7 @@ func hookState(st *state.State, status string) []byte {
 // runCreateHooks runs prestart (deprecated, same moment) and createRuntime
 // in the runtime's namespaces, while the init waits before pivot_root.
 func runCreateHooks(st *state.State) error {
-	h := st.Spec.Hooks
+	h := st.Hooks
 	if h == nil {
 		return nil
 	}
@@ -35,18 +35,18 @@ func runCreateHooks(st *state.State) error {
 
 // runPoststart runs the poststart hooks; a failure fails start.
 func runPoststart(st *state.State) error {
-	if st.Spec == nil || st.Spec.Hooks == nil {
+	if st.Hooks == nil {
 		return nil
 	}
-	return hooks.Run("poststart", st.Spec.Hooks.Poststart, hookState(st, StatusRunning))
+	return hooks.Run("poststart", st.Hooks.Poststart, hookState(st, StatusRunning))
 }
 
 // runPoststop runs the poststop hooks at delete; failures are logged only.
 func runPoststop(st *state.State) {
-	if st.Spec == nil || st.Spec.Hooks == nil || len(st.Spec.Hooks.Poststop) == 0 {
+	if st.Hooks == nil || len(st.Hooks.Poststop) == 0 {
 		return
 	}
-	if err := hooks.Run("poststop", st.Spec.Hooks.Poststop, hookState(st, StatusStopped)); err != nil {
+	if err := hooks.Run("poststop", st.Hooks.Poststop, hookState(st, StatusStopped)); err != nil {
 		logrus.Warnf("%v", err)
 	}
 }

@@ -31,8 +31,28 @@ func SealedSelf() (int, error) {
 
 func overlaySelf() (int, error) {
 	exe, err := os.Readlink("/proc/self/exe")
-	if err != nil || !filepath.IsAbs(exe) || strings.ContainsAny(exe, ":,\\") || strings.HasSuffix(exe, " (deleted)") {
+	if err != nil || strings.HasSuffix(exe, " (deleted)") {
 		return -1, fmt.Errorf("own executable path %q unusable for overlay", exe)
+	}
+	fd, err := SealedFile(exe)
+	if err != nil {
+		return -1, err
+	}
+	// It must be the same file as the one running.
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Stat("/proc/self/exe", &b) != nil || a.Size != b.Size || a.Mode != b.Mode {
+		unix.Close(fd)
+		return -1, fmt.Errorf("overlay copy of %s differs", exe)
+	}
+	return fd, nil
+}
+
+// SealedFile opens the file at exe (absolute) through a private, detached,
+// read-only overlayfs of its directory, and returns an O_PATH descriptor
+// nobody can write through.
+func SealedFile(exe string) (int, error) {
+	if !filepath.IsAbs(exe) || strings.ContainsAny(exe, ":,\\") {
+		return -1, fmt.Errorf("path %q unusable for overlay", exe)
 	}
 	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
 	if err != nil {
@@ -58,17 +78,7 @@ func overlaySelf() (int, error) {
 		return -1, err
 	}
 	defer unix.Close(mnt)
-	fd, err := unix.Openat(mnt, filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return -1, err
-	}
-	// It must be the same file as the one running.
-	var a, b unix.Stat_t
-	if unix.Fstat(fd, &a) != nil || unix.Stat("/proc/self/exe", &b) != nil || a.Size != b.Size || a.Mode != b.Mode {
-		unix.Close(fd)
-		return -1, fmt.Errorf("overlay copy of %s differs", exe)
-	}
-	return fd, nil
+	return unix.Openat(mnt, filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 }
 
 func emptyMount() (int, error) {

@@ -32,12 +32,40 @@ type Attr struct {
 	// CgroupFd, when >= 0, is a cgroup v2 directory the process starts in
 	// (CLONE_INTO_CGROUP).
 	CgroupFd int
+	// LateExecCheck: Spawn returns right after the clone, and the caller
+	// learns whether the exec worked from Process.WaitExec, so it can do
+	// other work meanwhile.
+	LateExecCheck bool
 }
 
 // Process is a started process: the caller's direct child.
 type Process struct {
 	Pid   int
 	Pidfd int // -1 when the kernel gave none
+	errFd int // read end of the exec status pipe, until WaitExec
+	attr  *Attr
+}
+
+// WaitExec waits until the process has exec'd (nil) or failed before that
+// (the error; the process is then reaped). Without LateExecCheck, Spawn
+// has done this already.
+func (p *Process) WaitExec() error {
+	if p.errFd < 0 {
+		return nil
+	}
+	fd := p.errFd
+	p.errFd = -1
+	defer unix.Close(fd)
+	if st, en, ok := readChildErr(fd); ok {
+		var ws unix.WaitStatus
+		unix.Wait4(p.Pid, &ws, 0, nil)
+		if p.Pidfd >= 0 {
+			unix.Close(p.Pidfd)
+			p.Pidfd = -1
+		}
+		return childError(st, en, p.attr)
+	}
+	return nil
 }
 
 // Steps reported by the raw child.
@@ -99,7 +127,12 @@ func Spawn(a *Attr) (*Process, error) {
 	if err := unix.Pipe2(errp[:], unix.O_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("nsenter: pipe: %w", err)
 	}
-	defer unix.Close(errp[0])
+	keepErr := false
+	defer func() {
+		if !keepErr {
+			unix.Close(errp[0])
+		}
+	}()
 	join := len(a.Join) > 0
 	if join {
 		if err := unix.Pipe2(pidp[:], unix.O_CLOEXEC); err != nil {
@@ -145,7 +178,7 @@ func Spawn(a *Attr) (*Process, error) {
 		return nil, childError(step, errno, a)
 	}
 
-	p := &Process{Pid: pid, Pidfd: int(pidfd)}
+	p := &Process{Pid: pid, Pidfd: int(pidfd), errFd: -1}
 	if join {
 		// pid is the intermediate's; it reports the init's PID, then exits.
 		inter := pid
@@ -171,14 +204,13 @@ func Spawn(a *Attr) (*Process, error) {
 			p.Pidfd = fd
 		}
 	}
-	if st, en, ok := readChildErr(errp[0]); ok {
-		// The exec failed: the child has exited; reap it.
-		var ws unix.WaitStatus
-		unix.Wait4(p.Pid, &ws, 0, nil)
-		if p.Pidfd >= 0 {
-			unix.Close(p.Pidfd)
-		}
-		return nil, childError(st, en, a)
+	p.errFd, p.attr = errp[0], a
+	keepErr = true
+	if a.LateExecCheck {
+		return p, nil
+	}
+	if err := p.WaitExec(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -32,23 +32,30 @@ const ConfigName = "config.json"
 //	config.json: syntax error at line 3, column 7 (byte 41): invalid character '}' looking for beginning of object key string
 //	config.json not found in bundle /x: open /x/config.json: no such file or directory
 func Load(bundle string) (*specs.Spec, error) {
+	s, _, err := LoadRaw(bundle)
+	return s, err
+}
+
+// LoadRaw is Load that also returns the bytes of config.json as read, so
+// they can be passed on without encoding the config again.
+func LoadRaw(bundle string) (*specs.Spec, []byte, error) {
 	abs, err := filepath.Abs(bundle)
 	if err != nil {
-		return nil, fmt.Errorf("bundle %q: %w", bundle, err)
+		return nil, nil, fmt.Errorf("bundle %q: %w", bundle, err)
 	}
 	path := filepath.Join(abs, ConfigName)
 	data, err := readLimited(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s not found in bundle %s: %w", ConfigName, abs, err)
+			return nil, nil, fmt.Errorf("%s not found in bundle %s: %w", ConfigName, abs, err)
 		}
-		return nil, fmt.Errorf("%s in bundle %s: %w", ConfigName, abs, err)
+		return nil, nil, fmt.Errorf("%s in bundle %s: %w", ConfigName, abs, err)
 	}
 	var s specs.Spec
 	if err := decode(data, &s, ""); err != nil {
-		return nil, fmt.Errorf("%s: %w", ConfigName, err)
+		return nil, nil, fmt.Errorf("%s: %w", ConfigName, err)
 	}
-	return &s, nil
+	return &s, data, nil
 }
 
 // LoadProcess reads and decodes a process JSON file (a specs.Process, as

@@ -235,10 +235,15 @@ func TestBadArguments(t *testing.T) {
 	}
 }
 
+// dirNames lists the container records under a state root. "@rt-init" is
+// rt's cache of its init program (one per rt binary), not a container.
 func dirNames(dir string) []string {
 	ents, _ := os.ReadDir(dir)
 	var out []string
 	for _, e := range ents {
+		if e.Name() == "@rt-init" {
+			continue
+		}
 		out = append(out, e.Name())
 	}
 	return out

@@ -157,6 +157,12 @@ var isV2 = sync.OnceValue(func() bool {
 	return err == nil && h.unified
 })
 
+// Unified reports whether m manages a cgroup v2 (unified) cgroup.
+func Unified(m Manager) bool {
+	_, ok := m.(*v2Manager)
+	return ok
+}
+
 // IsV2 reports whether the host is cgroup v2 only (unified). Hybrid hosts
 // (v1 controllers plus an empty cgroup2 mount) are not v2.
 func IsV2() bool { return isV2() }

@@ -1,13 +1,79 @@
 package initexe
 
-import "github.com/rt-oci/rt/nsenter"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
 
-// Open returns a close-on-exec descriptor of the init executable.
-func Open() (int, error) {
-	if len(embedded) > 0 {
-		return nsenter.SealedBytes("rt-init", embedded)
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/nsenter"
+)
+
+// cacheDir, under the state root, holds the embedded init program written
+// out once per rt binary. '@' can't appear in a container ID, so it never
+// collides with a container's directory.
+const cacheDir = "@rt-init"
+
+// Open returns a close-on-exec descriptor of the init executable. root is
+// the state root, where the embedded program is cached on disk so that it
+// can be sealed by a read-only overlay (no copy) instead of a memfd copy.
+func Open(root string) (int, error) {
+	if len(embedded) == 0 {
+		return nsenter.SealedSelf()
 	}
-	return nsenter.SealedSelf()
+	if p, err := cached(root); err == nil {
+		if fd, err := nsenter.SealedFile(p); err == nil {
+			return fd, nil
+		}
+	}
+	return nsenter.SealedBytes("rt-init", embedded)
+}
+
+// cached returns the path of the embedded program written out under root,
+// keyed by the identity of the running rt binary (a new build gets a new
+// key; older keys are removed when a new one is written).
+func cached(root string) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return "", err
+	}
+	key := fmt.Sprintf("%x-%x-%x-%x", st.Dev, st.Ino, st.Mtim.Nano(), st.Size)
+	top := filepath.Join(root, cacheDir)
+	dir := filepath.Join(top, key)
+	p := filepath.Join(dir, "rt-init")
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(embedded)) {
+		return p, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, ".rt-init-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = tmp.Write(embedded)
+	if err == nil {
+		err = tmp.Chmod(0o500)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if ents, err := os.ReadDir(top); err == nil {
+		for _, e := range ents {
+			if e.Name() != key {
+				os.RemoveAll(filepath.Join(top, e.Name()))
+			}
+		}
+	}
+	return p, nil
 }
 
 // Embedded reports whether a separate init program is built in.

@@ -1,6 +1,7 @@
 package initstage
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,8 +21,11 @@ import (
 )
 
 func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
-	s := b.Spec
-	if s == nil || s.Process == nil {
+	s := &specs.Spec{}
+	if err := json.Unmarshal(b.Config, s); err != nil {
+		return fmt.Errorf("init: bootstrap config: %w", err)
+	}
+	if s.Process == nil {
 		return errors.New("init: bootstrap without a process")
 	}
 	if b.Mode != "create" || len(fds) < 1 {

@@ -2,19 +2,18 @@ package proto
 
 import (
 	"encoding/json"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Bootstrap is the first message, host → init. Descriptors sent with it, in
 // order: the exec fifo (read end, create mode only).
 type Bootstrap struct {
-	Mode    string      `json:"mode"` // "create" (exec comes with the exec work)
-	ID      string      `json:"id"`
-	Bundle  string      `json:"bundle"`
-	Rootfs  string      `json:"rootfs"`
-	Spec    *specs.Spec `json:"spec"`
-	NoPivot bool        `json:"noPivot,omitempty"`
+	Mode   string `json:"mode"` // "create" (exec comes with the exec work)
+	ID     string `json:"id"`
+	Bundle string `json:"bundle"`
+	Rootfs string `json:"rootfs"`
+	// Config is config.json as the host read and validated it.
+	Config  json.RawMessage `json:"config"`
+	NoPivot bool            `json:"noPivot,omitempty"`
 	// PreserveFds: descriptors 3..3+N-1 stay open across the exec.
 	PreserveFds int `json:"preserveFds,omitempty"`
 	// CgroupPaths are the container's cgroup directories on the host, by

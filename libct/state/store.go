@@ -51,8 +51,9 @@ type State struct {
 	CgroupDirs []string `json:"cgroupDirs,omitempty"`
 	Fifo       bool     `json:"fifo,omitempty"`
 
-	// The validated config, for poststop hooks, exec defaults and cgroups.
-	Spec *specs.Spec `json:"spec,omitempty"`
+	// The hooks later commands run (poststart, poststop). The whole
+	// validated config is kept beside, in config.json (ConfigPath).
+	Hooks *specs.Hooks `json:"hooks,omitempty"`
 }
 
 // ErrNotExist is returned for an ID with no state directory. Its text
@@ -171,6 +172,9 @@ func (h *Handle) Save(st *State) error {
 func (h *Handle) Remove() error {
 	return os.RemoveAll(h.Dir)
 }
+
+// ConfigPath is the copy of the container's config.json, as validated.
+func (h *Handle) ConfigPath() string { return filepath.Join(h.Dir, "config.json") }
 
 // FifoPath is the exec fifo that start writes to.
 func (h *Handle) FifoPath() string { return filepath.Join(h.Dir, "exec.fifo") }
