@@ -274,7 +274,11 @@ func setRlimits(rl []specs.POSIXRlimit) error {
 // it writes really is on procfs.
 func setSysctls(m map[string]string) error {
 	for k, v := range m {
-		p := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+		rel, err := spec.SysctlPath(k)
+		if err != nil {
+			return fmt.Errorf("linux.sysctl[%q]: %w", k, err)
+		}
+		p := filepath.Join("/proc/sys", rel)
 		f, err := os.OpenFile(p, os.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fmt.Errorf("linux.sysctl[%q]: %w", k, err)
