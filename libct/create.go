@@ -175,6 +175,10 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		inherit = append(inherit, 3+i)
 	}
 	v2 := cgroups.Unified(cg)
+	if v2 && !cgroups.V2Devices {
+		err = errors.New("linux.resources.devices: cgroup v2 device control (eBPF) is not implemented yet; rt refuses to run a container without it")
+		return nil, err
+	}
 	cgfd := -1
 	if v2 {
 		// CLONE_INTO_CGROUP needs the cgroup now.
@@ -228,6 +232,17 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = cg.Apply(p.Pid); err != nil {
 		return nil, err
 	}
+	// Memory, cpu and device limits hold during setup already; pids.limit
+	// waits until the (multi-threaded) init stage is done.
+	early, late := splitResources(withDeviceRules(s))
+	if err = cg.Set(early); err != nil {
+		return nil, err
+	}
+	if s.Process.OOMScoreAdj != nil {
+		if err = setOOMScoreAdj(p.Pid, *s.Process.OOMScoreAdj); err != nil {
+			return nil, err
+		}
+	}
 	if err = crashPoint(stepBootstrap); err != nil {
 		return nil, err
 	}
@@ -251,10 +266,10 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = awaitReady(parent, st, initPid); err != nil {
 		return nil, err
 	}
-	// Limits apply once the init is set up, as runc does: a small
-	// pids.limit must not starve the (multi-threaded) init stage.
-	if err = cg.Set(withDeviceRules(s)); err != nil {
-		return nil, err
+	if late != nil {
+		if err = cg.Set(late); err != nil {
+			return nil, err
+		}
 	}
 	if o.PidFile != "" {
 		if err = writePidFile(o.PidFile, p.Pid); err != nil {
@@ -323,6 +338,24 @@ func awaitReady(parent *proto.Conn, st *state.State, initPid int) error {
 			return fmt.Errorf("container init: unexpected message %q", m.Type)
 		}
 	}
+}
+
+// setOOMScoreAdj writes process.oomScoreAdj for the init from the host,
+// through the host's /proc (the container's /proc is not trusted).
+func setOOMScoreAdj(pid, v int) error {
+	f, err := os.OpenFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", os.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("process.oomScoreAdj: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(strconv.Itoa(v)); err != nil {
+		hint := ""
+		if v < 0 {
+			hint = " (lowering it needs CAP_SYS_RESOURCE)"
+		}
+		return fmt.Errorf("process.oomScoreAdj %d: %w%s", v, err, hint)
+	}
+	return nil
 }
 
 func writePidFile(path string, pid int) error {

@@ -45,3 +45,14 @@ func withDeviceRules(s *specs.Spec) *specs.LinuxResources {
 	r.Devices = append(rules, allowedDevices...)
 	return r
 }
+
+// splitResources separates pids.limit (set after the init stage) from the
+// rest (set before it); late is nil when there is no pids limit.
+func splitResources(r *specs.LinuxResources) (early, late *specs.LinuxResources) {
+	if r.Pids == nil {
+		return r, nil
+	}
+	e := *r
+	e.Pids = nil
+	return &e, &specs.LinuxResources{Pids: r.Pids}
+}

@@ -109,6 +109,9 @@ func runtime_AfterFork()
 //go:linkname runtime_AfterForkInChild syscall.runtime_AfterForkInChild
 func runtime_AfterForkInChild()
 
+// pidfdSink makes the pidfd slot escape to the heap.
+var pidfdSink *int32
+
 // Spawn starts the process described by a. On success the process has
 // already exec'd (its image is the new program).
 func Spawn(a *Attr) (*Process, error) {
@@ -151,7 +154,11 @@ func Spawn(a *Attr) (*Process, error) {
 		inherit[i] = uintptr(fd)
 	}
 
-	pidfd := int32(-1)
+	// The kernel writes the pidfd through an address kept as an integer
+	// in clone_args: it must not live on a stack that may move.
+	pidfd := new(int32)
+	*pidfd = -1
+	pidfdSink = pidfd
 	args := &cloneArgs{flags: uint64(a.Clone), exitSignal: uint64(unix.SIGCHLD)}
 	if a.CgroupFd >= 0 {
 		args.flags |= unix.CLONE_INTO_CGROUP
@@ -164,7 +171,7 @@ func Spawn(a *Attr) (*Process, error) {
 		args.exitSignal = 0
 	} else {
 		args.flags |= unix.CLONE_PIDFD
-		args.pidfd = uint64(uintptr(unsafe.Pointer(&pidfd)))
+		args.pidfd = uint64(uintptr(unsafe.Pointer(pidfd)))
 	}
 
 	syscall.ForkLock.Lock()
@@ -178,7 +185,7 @@ func Spawn(a *Attr) (*Process, error) {
 		return nil, childError(step, errno, a)
 	}
 
-	p := &Process{Pid: pid, Pidfd: int(pidfd), errFd: -1}
+	p := &Process{Pid: pid, Pidfd: int(*pidfd), errFd: -1}
 	if join {
 		// pid is the intermediate's; it reports the init's PID, then exits.
 		inter := pid

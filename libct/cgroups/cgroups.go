@@ -157,6 +157,10 @@ var isV2 = sync.OnceValue(func() bool {
 	return err == nil && h.unified
 })
 
+// V2Devices tells whether device rules are enforced on cgroup v2 (an eBPF
+// program); until then rt refuses to run containers there.
+var V2Devices = false
+
 // Unified reports whether m manages a cgroup v2 (unified) cgroup.
 func Unified(m Manager) bool {
 	_, ok := m.(*v2Manager)

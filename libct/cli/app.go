@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 )
 
 // Version and Commit are set at build time (-ldflags -X).
@@ -89,6 +90,7 @@ func setupLog(c *cli.Context) error {
 
 // Main runs the CLI and exits.
 func Main(args []string) {
+	noteOpenFds()
 	err := newApp().Run(args)
 	if err == nil {
 		os.Exit(0)
@@ -103,6 +105,36 @@ func Main(args []string) {
 	}
 	fmt.Fprintln(os.Stderr, "rt: "+msg)
 	os.Exit(1)
+}
+
+// maxPreserve bounds --preserve-fds.
+const maxPreserve = 1024
+
+// openAtStart records which descriptors 3.. were open when rt started,
+// before rt opened anything itself (the log file, say).
+var openAtStart [maxPreserve + 3]bool
+
+func noteOpenFds() {
+	for fd := 3; fd < len(openAtStart); fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			openAtStart[fd] = true
+		}
+	}
+}
+
+// checkPreserveFds refuses --preserve-fds N unless the caller really
+// passed descriptors 3..3+N-1: otherwise one of rt's own files could take
+// such a slot and leak into the container.
+func checkPreserveFds(n int) error {
+	if n < 0 || n > maxPreserve {
+		return fmt.Errorf("--preserve-fds %d: must be between 0 and %d", n, maxPreserve)
+	}
+	for fd := 3; fd < 3+n; fd++ {
+		if !openAtStart[fd] {
+			return fmt.Errorf("--preserve-fds %d: descriptor %d is not open", n, fd)
+		}
+	}
+	return nil
 }
 
 // needID returns the single container ID argument.

@@ -22,6 +22,9 @@ func createOpts(c *cli.Context) (*libct.CreateOpts, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPreserveFds(c.Int("preserve-fds")); err != nil {
+		return nil, err
+	}
 	return &libct.CreateOpts{
 		Root:        c.String("root"),
 		ID:          id,

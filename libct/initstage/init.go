@@ -16,6 +16,10 @@ func init() {
 	// the exec) must happen on one OS thread: the main one.
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		runtime.LockOSThread()
+		// Nobody may ptrace or process_vm_writev the init while it holds
+		// rt's privileges (CVE-2016-9962); the exec of the workload makes
+		// the process dumpable again as usual.
+		unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -93,11 +94,6 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	}
 	if err := setRlimits(p.Rlimits); err != nil {
 		return err
-	}
-	if p.OOMScoreAdj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(fmt.Sprint(*p.OOMScoreAdj)), 0); err != nil {
-			return fmt.Errorf("process.oomScoreAdj: %w", err)
-		}
 	}
 	if err := chdir(p.Cwd); err != nil {
 		return err
@@ -306,7 +302,7 @@ func withHome(env []string, uid uint32) []string {
 		}
 	}
 	home := "/"
-	if b, err := os.ReadFile("/etc/passwd"); err == nil {
+	if b, err := readSmallFile("/etc/passwd", 1<<20); err == nil {
 		want := strconv.FormatUint(uint64(uid), 10)
 		for _, line := range strings.Split(string(b), "\n") {
 			f := strings.Split(line, ":")
@@ -317,6 +313,24 @@ func withHome(env []string, uid uint32) []string {
 		}
 	}
 	return append(append([]string(nil), env...), "HOME="+home)
+}
+
+// readSmallFile reads a regular file of the container's, at most max
+// bytes: the image may have put a FIFO, a device or /dev/zero there.
+func readSmallFile(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return io.ReadAll(io.LimitReader(f, max))
 }
 
 // lookPath finds the program like execvp would, with the container's PATH.

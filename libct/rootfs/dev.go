@@ -95,12 +95,21 @@ func makeDevice(root *os.File, d specs.LinuxDevice) error {
 		// No CAP_MKNOD (user namespace): bind the host's node instead.
 		return bindHostDevice(root, d.Path)
 	}
-	f, err := openIn(root, d.Path)
+	// Open what was just made, without following anything, and check it
+	// is that node before changing owner and mode.
+	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
+	f := os.NewFile(uintptr(fd), d.Path)
 	defer f.Close()
-	// O_PATH handle: change mode and owner through the magic link.
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != typ || (typ != unix.S_IFIFO && st.Rdev != dev) {
+		return fmt.Errorf("%s changed after mknod", d.Path)
+	}
 	uid, gid := -1, -1
 	if d.UID != nil {
 		uid = int(*d.UID)
@@ -108,7 +117,7 @@ func makeDevice(root *os.File, d specs.LinuxDevice) error {
 	if d.GID != nil {
 		gid = int(*d.GID)
 	}
-	if err := unix.Fchownat(int(f.Fd()), "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
+	if err := unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
 		return fmt.Errorf("chown: %w", err)
 	}
 	// mknod honours the umask; set the mode exactly.

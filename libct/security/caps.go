@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -69,9 +70,23 @@ func (c *Caps) DropBounding() error {
 		if c.Bounding&(1<<uint(i)) != 0 {
 			continue
 		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(i), 0, 0, 0); err != nil && err != unix.EINVAL {
+		if err := dropBound(i); err != nil && err != unix.EINVAL {
 			return fmt.Errorf("process.capabilities.bounding: drop capability %d: %w", i, err)
 		}
+	}
+	return nil
+}
+
+// dropBound drops one capability from the bounding set of every thread of
+// the process (the Go runtime's other threads too, so none keeps it), or
+// of the calling thread where that is not possible (a cgo build).
+func dropBound(c int) error {
+	_, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0)
+	if e == syscall.ENOTSUP {
+		return unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0)
+	}
+	if e != 0 {
+		return e
 	}
 	return nil
 }
