@@ -1,3 +1,9 @@
+// GOMAXPROCS is not derived from cgroup limits: that costs file reads at
+// every start and, in the init, would read the container's cgroup.
+
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command rt is a daemonless OCI container runtime.
 package main
 

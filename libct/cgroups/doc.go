@@ -56,8 +56,19 @@
 //
 // Hugetlb, network (net_cls/net_prio), rdma, blkio per-device weights and
 // throttles, cpu realtime/burst/idle, memory.kernel*, useHierarchy and
-// checkBeforeUpdate are not written yet (they are ignored); cgroup v2 device
-// rules need an eBPF program (TODO) and are ignored for now. The setters are
+// checkBeforeUpdate are not written yet (they are ignored). The setters are
 // tables per controller (v1_resources.go, v2_resources.go), so each of these
 // is one more entry.
+//
+// # Devices on cgroup v2
+//
+// Cgroup v2 has no devices controller. When linux.resources.devices is
+// present (non-nil), the v2 Set compiles it into a BPF_PROG_TYPE_CGROUP_DEVICE
+// program (devices_v2.go: per access bit, the last matching rule wins;
+// nothing matched is denied), loads it and attaches it to the cgroup with
+// BPF_F_ALLOW_MULTI, then detaches the programs named "rt_devices" that an
+// earlier Set attached (bpf.go), so an update never leaves the cgroup
+// without a filter. Programs of other owners stay attached. An absent
+// (nil) list leaves the attached program alone; an empty list denies every
+// device. The programs go away with the cgroup.
 package cgroups

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -114,7 +115,31 @@ func newFakeV2(t *testing.T, ctrls string, own string) *fake {
 	writeAll(t, mp, map[string]string{"cgroup.controllers": ctrls, "cgroup.subtree_control": "", "cgroup.procs": ""})
 	mi := fmt.Sprintf("30 22 0:27 / %s rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n", mp)
 	f.finish(mi, "0::"+own+"\n")
+	oldDevices := setDevicesV2Fn
+	setDevicesV2Fn = f.setDevices
+	t.Cleanup(func() { setDevicesV2Fn = oldDevices })
 	return f
+}
+
+// setDevices stands in for attaching a device program: it compiles the
+// rules and records the pseudo-write "DIR/<bpf-devices>=RULE;RULE;...".
+func (f *fake) setDevices(dir string, rules []specs.LinuxDeviceCgroup) error {
+	if _, err := deviceProgram(rules); err != nil {
+		return err
+	}
+	list := make([]string, len(rules))
+	for i, r := range rules {
+		s, err := deviceRule(r)
+		if err != nil {
+			return err
+		}
+		if !r.Allow {
+			s = "!" + s
+		}
+		list[i] = s
+	}
+	f.trace(filepath.Join(dir, "<bpf-devices>"), strings.Join(list, ";"))
+	return nil
 }
 
 func (f *fake) finish(mi, pc string) {

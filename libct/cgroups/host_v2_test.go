@@ -128,3 +128,68 @@ func TestHostV2(t *testing.T) {
 		t.Errorf("Load: %v", err)
 	}
 }
+
+// TestHostV2Devices checks device rules through the Manager on a real
+// cgroup v2 host (run it in ../shared/cgv2-vm): Set attaches the program,
+// a process that joins with Apply is held to it, and updates (also from a
+// Manager made by Load) replace it without piling programs up. It creates
+// and removes /rt-test-<random>/d.
+func TestHostV2Devices(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	h, err := detect(procMountinfo, procCgroup)
+	if err != nil || !h.unified {
+		t.Skip("not a cgroup v2 host")
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		t.Fatal(err)
+	}
+	top := "/rt-test-" + hex.EncodeToString(rnd[:])
+	m, err := New(Config{Path: top + "/d", ID: "d", Resources: &specs.LinuxResources{Devices: deviceSteps[0].rules}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := m.Paths()[""]
+	t.Cleanup(func() {
+		if err := m.Destroy(); err != nil {
+			t.Errorf("Destroy: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(h.v2.mountpoint, top)); err == nil {
+			t.Errorf("left behind: %s", top)
+		}
+	})
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(nil); err != nil {
+		t.Fatal(err)
+	}
+	checkDevicePrograms(t, dir)
+	p := startProber(t) // killed before Destroy (cleanups run last first)
+	if err := m.Apply(p.cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range deviceSteps {
+		mgr := m
+		if i%2 == 1 {
+			if mgr, err = Load(m.Paths()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i > 0 {
+			if err := mgr.Set(&specs.LinuxResources{Devices: s.rules}); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+		}
+		p.expect(t, s.name, s.want)
+		checkDevicePrograms(t, dir)
+	}
+	// Resources without devices leave the program alone.
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(100))}}); err != nil {
+		t.Fatal(err)
+	}
+	p.expect(t, "no devices in the update", map[string]string{"open /dev/null r": "EPERM"})
+	checkDevicePrograms(t, dir)
+}

@@ -166,7 +166,11 @@ func (m *v2Manager) Set(r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	// TODO: r.Devices on v2 needs a BPF_PROG_TYPE_CGROUP_DEVICE program;
-	// until then device rules are not enforced by the cgroup on v2.
+	if r.Devices != nil {
+		// An eBPF program: cgroup v2 has no devices controller.
+		if err := setDevicesV2Fn(m.dir, r.Devices); err != nil {
+			return err
+		}
+	}
 	return setUnified(m.dir, r.Unified, have)
 }

@@ -18,7 +18,7 @@ var v2Setters = []setter{
 	{"pids", wantPids, setPids},
 	{"io", wantBlkioWeight, setIOV2},
 	// TODO: hugetlb, rdma, io.max/per-device weights, cpu.max.burst,
-	// cpu.idle, devices (eBPF).
+	// cpu.idle. Devices are an eBPF program (devices_v2.go), set by Set.
 	// memory.swappiness and disableOOMKiller have no v2 file: ignored.
 }
 
@@ -158,6 +158,11 @@ func setIOV2(dir string, r *specs.LinuxResources) error {
 func checkV2(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
+	}
+	if r.Devices != nil {
+		if _, err := deviceProgram(r.Devices); err != nil {
+			return err
+		}
 	}
 	for k := range r.Unified {
 		if err := checkUnifiedKey(k); err != nil {

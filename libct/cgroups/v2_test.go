@@ -115,7 +115,7 @@ func TestV2Set(t *testing.T) {
 		CPU:     &specs.LinuxCPU{Shares: ptr(uint64(1024)), Quota: ptr(int64(20000)), Period: ptr(uint64(100000)), Cpus: "0-1", Mems: "0"},
 		Pids:    &specs.LinuxPids{Limit: ptr(int64(-1))},
 		BlockIO: &specs.LinuxBlockIO{Weight: ptr(uint16(1000))},
-		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}, // TODO(eBPF): ignored for now
+		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "rw"}},
 		Unified: map[string]string{"memory.high": "150000000", "io.max": "8:0 rbps=1000\n8:16 wbps=2000\n"},
 	}
 	if err := m.Set(res); err != nil {
@@ -137,15 +137,21 @@ func TestV2Set(t *testing.T) {
 			t.Errorf("%s = %q, want %q", file, got, want)
 		}
 	}
-	// io.max got one write per line.
-	var ioMax []string
+	// io.max got one write per line; the device program was attached once.
+	var ioMax, devices []string
 	for _, w := range f.takeWrites() {
 		if strings.HasPrefix(w, "cgroup/c/io.max=") {
 			ioMax = append(ioMax, strings.TrimPrefix(w, "cgroup/c/io.max="))
 		}
+		if strings.HasPrefix(w, "cgroup/c/<bpf-devices>=") {
+			devices = append(devices, strings.TrimPrefix(w, "cgroup/c/<bpf-devices>="))
+		}
 	}
 	if !reflect.DeepEqual(ioMax, []string{"8:0 rbps=1000", "8:16 wbps=2000"}) {
 		t.Errorf("io.max writes = %q", ioMax)
+	}
+	if !reflect.DeepEqual(devices, []string{"!a;c 1:3 rw"}) {
+		t.Errorf("device programs = %q", devices)
 	}
 
 	// Swap equal to the limit: no swap at all. Quota without period.
@@ -155,6 +161,11 @@ func TestV2Set(t *testing.T) {
 		Pids:   &specs.LinuxPids{Limit: ptr(int64(20))},
 	}); err != nil {
 		t.Fatal(err)
+	}
+	for _, w := range f.takeWrites() {
+		if strings.Contains(w, "<bpf-devices>") {
+			t.Errorf("Set without devices touched the device program: %s", w)
+		}
 	}
 	for file, want := range map[string]string{"memory.swap.max": "0", "memory.max": "1000", "cpu.max": "max", "pids.max": "20"} {
 		if got := f.read("cgroup/c/" + file); got != want {
@@ -175,6 +186,7 @@ func TestV2Set(t *testing.T) {
 		{&specs.LinuxResources{Unified: map[string]string{"hugetlb.2MB.max": "1"}}, `linux.resources.unified["hugetlb.2MB.max"]: `},
 		{&specs.LinuxResources{Unified: map[string]string{"memory.nonexistent": "1"}}, `linux.resources.unified["memory.nonexistent"]: write `},
 		{&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr(uint16(5))}}, "linux.resources.blockIO.weight: "},
+		{&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x"}}}, "linux.resources.devices[0]: "},
 	} {
 		err := m.Set(c.res)
 		if err == nil || !strings.HasPrefix(err.Error(), c.prefix) {

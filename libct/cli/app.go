@@ -110,13 +110,14 @@ func Main(args []string) {
 // maxPreserve bounds --preserve-fds.
 const maxPreserve = 1024
 
-// openAtStart records which descriptors 3.. were open when rt started,
-// before rt opened anything itself (the log file, say).
+// openAtStart records which descriptors 3.. rt inherited: open at start
+// and not close-on-exec (the Go runtime's own, like its epoll descriptor,
+// are close-on-exec), before rt opened anything itself (the log file).
 var openAtStart [maxPreserve + 3]bool
 
 func noteOpenFds() {
 	for fd := 3; fd < len(openAtStart); fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && fl&unix.FD_CLOEXEC == 0 {
 			openAtStart[fd] = true
 		}
 	}
