@@ -175,10 +175,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		inherit = append(inherit, 3+i)
 	}
 	v2 := cgroups.Unified(cg)
-	if v2 && !cgroups.V2Devices {
-		err = errors.New("linux.resources.devices: cgroup v2 device control (eBPF) is not implemented yet; rt refuses to run a container without it")
-		return nil, err
-	}
 	cgfd := -1
 	if v2 {
 		// CLONE_INTO_CGROUP needs the cgroup now.

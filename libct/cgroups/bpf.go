@@ -125,8 +125,16 @@ func loadDeviceProgram(prog []bpfInsn) (int, error) {
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EACCES) {
 		log := make([]byte, 64<<10)
 		if _, err2 := progLoad(prog, devProgName, log); err2 != nil {
-			if l := strings.TrimSpace(string(log[:max(bytes.IndexByte(log, 0), 0)])); l != "" {
-				return -1, fmt.Errorf("bpf(BPF_PROG_LOAD): %w; verifier log:\n%s", err, l)
+			if i := bytes.IndexByte(log, 0); i >= 0 {
+				log = log[:i]
+			}
+			// The verifier says why at the end.
+			lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+			if len(lines) > 20 {
+				lines = lines[len(lines)-20:]
+			}
+			if l := strings.Join(lines, "\n"); l != "" {
+				return -1, fmt.Errorf("bpf(BPF_PROG_LOAD): %w; verifier log (end):\n%s", err, l)
 			}
 		}
 	}

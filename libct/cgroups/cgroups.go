@@ -157,11 +157,6 @@ var isV2 = sync.OnceValue(func() bool {
 	return err == nil && h.unified
 })
 
-// V2Devices tells whether device rules are enforced on cgroup v2 (an eBPF
-// program, see devices_v2.go); without it rt would refuse to run containers
-// there.
-var V2Devices = true
-
 // Unified reports whether m manages a cgroup v2 (unified) cgroup.
 func Unified(m Manager) bool {
 	_, ok := m.(*v2Manager)

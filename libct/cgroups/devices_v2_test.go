@@ -397,3 +397,17 @@ func loadOK(t *testing.T, rules []specs.LinuxDeviceCgroup) {
 		t.Errorf("info: type %d id %d name %q %v", typ, id, name, err)
 	}
 }
+
+// A program the verifier refuses comes back with the verifier's reason.
+func TestDeviceProgramVerifierLog(t *testing.T) {
+	needBPF(t)
+	bad := []bpfInsn{alu32Imm(unix.BPF_MOV, r0, 2), exitInsn()} // returns 2
+	fd, err := loadDeviceProgram(bad)
+	if err == nil {
+		unix.Close(fd)
+		t.Fatal("the verifier accepted a program that returns 2")
+	}
+	if !strings.Contains(err.Error(), "verifier log") || !strings.Contains(err.Error(), "R0") {
+		t.Errorf("err = %v", err)
+	}
+}
