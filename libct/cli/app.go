@@ -116,6 +116,15 @@ const maxPreserve = 1024
 var openAtStart [maxPreserve + 3]bool
 
 func noteOpenFds() {
+	asked := false
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "--preserve-fds") || strings.HasPrefix(a, "-preserve-fds") {
+			asked = true
+		}
+	}
+	if !asked {
+		return // checkPreserveFds(0) needs nothing
+	}
 	for fd := 3; fd < len(openAtStart); fd++ {
 		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && fl&unix.FD_CLOEXEC == 0 {
 			openAtStart[fd] = true
