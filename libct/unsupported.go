@@ -13,8 +13,41 @@ func unsupported(s *specs.Spec) error {
 	if s.Process != nil && s.Process.Terminal {
 		return errors.New("process.terminal: terminals (--console-socket) are not supported yet; set it to false")
 	}
+	if s.Process != nil {
+		switch {
+		case s.Process.Scheduler != nil:
+			return errors.New("process.scheduler: not supported yet")
+		case s.Process.IOPriority != nil:
+			return errors.New("process.ioPriority: not supported yet")
+		case s.Process.ExecCPUAffinity != nil:
+			return errors.New("process.execCPUAffinity: not supported yet")
+		}
+	}
+	for i, m := range s.Mounts {
+		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+			return fmt.Errorf("mounts[%d].uidMappings: idmapped mounts are not supported yet", i)
+		}
+		for _, o := range m.Options {
+			if o == "idmap" || o == "ridmap" {
+				return fmt.Errorf("mounts[%d].options: %q (idmapped mounts) is not supported yet", i, o)
+			}
+		}
+	}
 	if s.Linux == nil {
 		return nil
+	}
+	switch {
+	case s.Linux.Personality != nil:
+		return errors.New("linux.personality: not supported yet")
+	case len(s.Linux.NetDevices) > 0:
+		return errors.New("linux.netDevices: not supported yet")
+	case s.Linux.IntelRdt != nil:
+		return errors.New("linux.intelRdt: not supported yet (and this host has no resctrl)")
+	case s.Linux.MemoryPolicy != nil:
+		return errors.New("linux.memoryPolicy: not supported yet")
+	}
+	if err := unsupportedResources(s.Linux.Resources); err != nil {
+		return err
 	}
 	if s.Linux.Seccomp != nil {
 		return errors.New("linux.seccomp: not supported yet by this build")
@@ -53,6 +86,44 @@ func joinedMountNS(s *specs.Spec, i int) error {
 	}
 	if bad != "" {
 		return fmt.Errorf("%s: not applied when joining the mount namespace of linux.namespaces[%d].path; remove it", bad, i)
+	}
+	return nil
+}
+
+// unsupportedResources refuses limits the cgroup code does not write yet
+// (zero values, which engines send for "unset", pass).
+func unsupportedResources(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	if len(r.HugepageLimits) > 0 {
+		return errors.New("linux.resources.hugepageLimits: not supported yet")
+	}
+	if r.Network != nil && (r.Network.ClassID != nil || len(r.Network.Priorities) > 0) {
+		return errors.New("linux.resources.network: not supported yet")
+	}
+	if len(r.Rdma) > 0 {
+		return errors.New("linux.resources.rdma: not supported yet")
+	}
+	if b := r.BlockIO; b != nil {
+		switch {
+		case len(b.WeightDevice) > 0:
+			return errors.New("linux.resources.blockIO.weightDevice: not supported yet")
+		case len(b.ThrottleReadBpsDevice)+len(b.ThrottleWriteBpsDevice)+len(b.ThrottleReadIOPSDevice)+len(b.ThrottleWriteIOPSDevice) > 0:
+			return errors.New("linux.resources.blockIO.throttle*: not supported yet")
+		case b.LeafWeight != nil && *b.LeafWeight != 0:
+			return errors.New("linux.resources.blockIO.leafWeight: not supported yet")
+		}
+	}
+	if c := r.CPU; c != nil {
+		switch {
+		case c.Burst != nil && *c.Burst != 0:
+			return errors.New("linux.resources.cpu.burst: not supported yet")
+		case (c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0) || (c.RealtimePeriod != nil && *c.RealtimePeriod != 0):
+			return errors.New("linux.resources.cpu.realtimeRuntime: not supported yet")
+		case c.Idle != nil && *c.Idle != 0:
+			return errors.New("linux.resources.cpu.idle: not supported yet")
+		}
 	}
 	return nil
 }

@@ -1,0 +1,54 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestUnsupportedFieldsRefused: fields rt does not implement yet are
+// refused with one line naming them (never a silently weaker container),
+// and nothing is left behind.
+func TestUnsupportedFieldsRefused(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	u64 := func(v uint64) *uint64 { return &v }
+	cases := []struct {
+		field string
+		mut   func(*specs.Spec)
+	}{
+		{"process.scheduler", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: "SCHED_OTHER"} }},
+		{"process.ioPriority", func(s *specs.Spec) { s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE} }},
+		{"linux.personality", func(s *specs.Spec) { s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX"} }},
+		{"linux.memoryPolicy", func(s *specs.Spec) { s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_DEFAULT"} }},
+		{"linux.resources.hugepageLimits", func(s *specs.Spec) {
+			s.Linux.Resources.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}}
+		}},
+		{"linux.resources.cpu.burst", func(s *specs.Spec) { s.Linux.Resources.CPU = &specs.LinuxCPU{Burst: u64(1000)} }},
+		{"linux.resources.blockIO.throttle", func(s *specs.Spec) {
+			s.Linux.Resources.BlockIO = &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1}}}
+		}},
+		{"mounts[0].options", func(s *specs.Spec) {
+			s.Mounts = append([]specs.Mount{{Destination: "/mnt", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}}}, s.Mounts...)
+		}},
+	}
+	for _, c := range cases {
+		b := h.Bundle(args("true"), func(s *specs.Spec) {
+			if s.Linux.Resources == nil {
+				s.Linux.Resources = &specs.LinuxResources{}
+			}
+		}, c.mut)
+		entries := dirNames(h.Root)
+		r := h.RT("run", "--bundle", b.Dir, h.ID("unsup"))
+		if r.Code == 0 || !strings.Contains(r.Stderr, c.field) || len(lines(r.Stderr)) != 1 {
+			t.Errorf("%s: %v, want one line naming it", c.field, r)
+		}
+		if after := dirNames(h.Root); strings.Join(after, ",") != strings.Join(entries, ",") {
+			t.Errorf("%s: left %v under --root", c.field, after)
+		}
+		if ds := cgroupDirs(b.Cgroup); len(ds) > 0 {
+			t.Errorf("%s: left cgroups %v", c.field, ds)
+		}
+	}
+}
