@@ -1,0 +1,75 @@
+package libct
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-oci/rt/libct/state"
+)
+
+func TestStatusDerivation(t *testing.T) {
+	self := os.Getpid()
+	start, _ := state.StartTime(self)
+	cases := []struct {
+		st   state.State
+		want string
+	}{
+		{state.State{Phase: state.PhaseCreating, Owner: self, OwnerStart: start}, StatusCreating},
+		{state.State{Phase: state.PhaseCreating, Owner: self, OwnerStart: start + 1}, StatusStopped},
+		{state.State{Phase: state.PhaseCreating}, StatusStopped},
+		{state.State{Phase: state.PhaseCreated, Pid: self, PidStart: start}, StatusCreated},
+		{state.State{Phase: state.PhaseStarted, Pid: self, PidStart: start}, StatusRunning},
+		{state.State{Phase: state.PhaseStarted, Pid: self, PidStart: start + 7}, StatusStopped}, // pid reused
+		{state.State{Phase: state.PhaseCreating, Pid: self, PidStart: start}, StatusStopped},   // creator died
+	}
+	for i, c := range cases {
+		if got := Status(&c.st); got != c.want {
+			t.Errorf("case %d: %s, want %s", i, got, c.want)
+		}
+	}
+}
+
+func TestDeviceRulesAndSplit(t *testing.T) {
+	lim := int64(10)
+	s := &specs.Spec{Linux: &specs.Linux{
+		Devices: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}},
+		Resources: &specs.LinuxResources{
+			Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+			Pids:    &specs.LinuxPids{Limit: &lim},
+		},
+	}}
+	r := withDeviceRules(s)
+	if len(r.Devices) != 2+len(allowedDevices) || r.Devices[0].Allow || !r.Devices[1].Allow || *r.Devices[1].Major != 10 {
+		t.Fatalf("rules %+v", r.Devices)
+	}
+	if len(s.Linux.Resources.Devices) != 1 {
+		t.Fatal("withDeviceRules changed the config")
+	}
+	early, late := splitResources(r)
+	if early.Pids != nil || late == nil || *late.Pids.Limit != 10 || len(early.Devices) != len(r.Devices) {
+		t.Fatalf("split: %+v / %+v", early, late)
+	}
+}
+
+func TestUnsupported(t *testing.T) {
+	one := uint64(1)
+	for field, s := range map[string]*specs.Spec{
+		"process.terminal":          {Process: &specs.Process{Terminal: true}},
+		"linux.seccomp":             {Linux: &specs.Linux{Seccomp: &specs.LinuxSeccomp{}}},
+		"linux.namespaces":          {Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.UserNamespace}}}},
+		"linux.resources.cpu.burst": {Linux: &specs.Linux{Resources: &specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: &one}}}},
+		"mounts: not applied": {Mounts: []specs.Mount{{Destination: "/x"}}, Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"}}}},
+	} {
+		if err := unsupported(s); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	zero := uint64(0)
+	if err := unsupported(&specs.Spec{Linux: &specs.Linux{Resources: &specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: &zero}}}}); err != nil {
+		t.Errorf("zero burst (engines' unset) refused: %v", err)
+	}
+}
