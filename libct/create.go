@@ -217,11 +217,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	initPid, pidfd = p.Pid, p.Pidfd
-	st.Pid = p.Pid
-	st.PidStart, _ = state.StartTime(p.Pid)
-	if err = h.Save(st); err != nil {
-		return nil, err
-	}
+	// Until the bootstrap is sent the init only waits for it and dies if
+	// rt does (EOF on its socket), so it is recorded just before that;
+	// meanwhile it execs, and /proc/PID/stat would block on that exec.
 	if err = waitCgroup(); err != nil {
 		return nil, err
 	}
@@ -239,6 +237,16 @@ func Create(o *CreateOpts) (c *Container, err error) {
 			return nil, err
 		}
 	}
+	if err = p.WaitExec(); err != nil {
+		// The child is gone and reaped.
+		initPid, pidfd = 0, -1
+		return nil, err
+	}
+	st.Pid = p.Pid
+	st.PidStart, _ = state.StartTime(p.Pid)
+	if err = h.Save(st); err != nil {
+		return nil, err
+	}
 	if err = crashPoint(stepBootstrap); err != nil {
 		return nil, err
 	}
@@ -248,15 +256,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		UnshareCgroupNS: cgroupNS,
 	}
 	if err = parent.Send(b, fifo); err != nil {
-		if eerr := p.WaitExec(); eerr != nil {
-			initPid, pidfd = 0, -1
-			return nil, eerr
-		}
-		return nil, err
-	}
-	if err = p.WaitExec(); err != nil {
-		// The child is gone and reaped.
-		initPid, pidfd = 0, -1
 		return nil, err
 	}
 	if err = awaitReady(parent, st, initPid); err != nil {
