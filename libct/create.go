@@ -96,6 +96,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		Created:     time.Now().UTC(),
 		Annotations: s.Annotations,
 		Owner:       os.Getpid(),
+		OwnerUID:    os.Geteuid(),
 		CgroupPaths: cg.Paths(),
 		Hooks:       s.Hooks,
 	}

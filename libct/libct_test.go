@@ -23,7 +23,7 @@ func TestStatusDerivation(t *testing.T) {
 		{state.State{Phase: state.PhaseCreated, Pid: self, PidStart: start}, StatusCreated},
 		{state.State{Phase: state.PhaseStarted, Pid: self, PidStart: start}, StatusRunning},
 		{state.State{Phase: state.PhaseStarted, Pid: self, PidStart: start + 7}, StatusStopped}, // pid reused
-		{state.State{Phase: state.PhaseCreating, Pid: self, PidStart: start}, StatusStopped},   // creator died
+		{state.State{Phase: state.PhaseCreating, Pid: self, PidStart: start}, StatusStopped},    // creator died
 	}
 	for i, c := range cases {
 		if got := Status(&c.st); got != c.want {

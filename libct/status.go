@@ -2,6 +2,8 @@ package libct
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rt-oci/rt/libct/state"
@@ -81,7 +83,7 @@ func ociState(st *state.State) *OCIState {
 	}
 	return &OCIState{
 		OCIVersion: st.OCIVersion, ID: st.ID, Status: status, Pid: pid,
-		Bundle: st.Bundle, Rootfs: st.Rootfs, Created: st.Created, Owner: "",
+		Bundle: st.Bundle, Rootfs: st.Rootfs, Created: st.Created, Owner: ownerName(st.OwnerUID),
 		Annotations: st.Annotations,
 	}
 }
@@ -103,4 +105,19 @@ func List(root string) ([]*OCIState, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// ownerName is the host user name of uid (as runc's "owner"), or the
+// number when /etc/passwd has no entry.
+func ownerName(uid int) string {
+	b, err := os.ReadFile("/etc/passwd")
+	if err == nil {
+		want := strconv.Itoa(uid)
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Split(line, ":"); len(f) > 2 && f[2] == want {
+				return f[0]
+			}
+		}
+	}
+	return "#" + strconv.Itoa(uid)
 }

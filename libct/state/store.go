@@ -38,6 +38,7 @@ type State struct {
 	// from one being made right now.
 	Owner      int    `json:"owner"`
 	OwnerStart uint64 `json:"ownerStart"`
+	OwnerUID   int    `json:"ownerUID"`
 
 	// The container's init.
 	Pid      int    `json:"pid"`
