@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -81,6 +82,7 @@ func Kill(root, id string, sig unix.Signal, all bool) error {
 	}
 	defer h.Close()
 	status := Status(st)
+	defer thawIfKilled(st, sig)
 	if all {
 		if st.CgroupPaths != nil {
 			if cg, err := cgroups.Load(st.CgroupPaths); err == nil {
@@ -104,6 +106,15 @@ func Kill(root, id string, sig unix.Signal, all bool) error {
 		return fmt.Errorf("kill container %q: %w", id, err)
 	}
 	return nil
+}
+
+// thawIfKilled lets a paused container act on SIGKILL.
+func thawIfKilled(st *state.State, sig unix.Signal) {
+	if sig == unix.SIGKILL && st.Paused && st.CgroupPaths != nil {
+		if cg, err := cgroups.Load(st.CgroupPaths); err == nil {
+			cg.Thaw()
+		}
+	}
 }
 
 // Delete removes a stopped (or, with force, any) container: its processes,
@@ -149,10 +160,18 @@ func destroy(h *state.Handle, st *state.State) error {
 		fd, err := unix.PidfdOpen(st.Pid, 0)
 		if err == nil {
 			if s, _ := state.StartTime(st.Pid); s == st.PidStart {
-				killWait(st.Pid, fd, false)
+				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+				if cg != nil && st.Paused {
+					// Frozen processes act on SIGKILL only once thawed.
+					cg.Thaw()
+				}
+				waitGone(st.Pid, fd, 10*time.Second)
 			}
 			unix.Close(fd)
 		}
+	}
+	if cg != nil && st.Paused {
+		cg.Thaw()
 	}
 	if cg != nil {
 		// Processes left in the cgroup (the container shared the host pid

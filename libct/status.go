@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rt-oci/rt/libct/cgroups"
 	"github.com/rt-oci/rt/libct/state"
 )
 
@@ -40,6 +41,11 @@ func Status(st *state.State) string {
 	case state.PhaseCreated:
 		return StatusCreated
 	}
+	if st.Paused && st.CgroupPaths != nil {
+		if cg, err := cgroups.Load(st.CgroupPaths); err == nil && cgroups.Frozen(cg) {
+			return StatusPaused
+		}
+	}
 	return StatusRunning
 }
 
@@ -63,16 +69,24 @@ func GetState(root, id string) (*OCIState, error) {
 	if err := state.ValidateID(id); err != nil {
 		return nil, err
 	}
-	store := state.Store{Root: root}
-	if _, err := os.Stat(store.Dir(id)); err != nil {
-		return nil, notExist(id)
-	}
-	h := &state.Handle{ID: id, Dir: store.Dir(id)}
-	st, err := h.Load()
+	st, err := loadUnlocked(root, id)
 	if err != nil {
 		return nil, err
 	}
 	return ociState(st), nil
+}
+
+// loadUnlocked reads a container's record without its lock (state.json
+// is replaced atomically).
+func loadUnlocked(root, id string) (*state.State, error) {
+	if err := state.ValidateID(id); err != nil {
+		return nil, err
+	}
+	store := state.Store{Root: root}
+	if _, err := os.Stat(store.Dir(id)); err != nil {
+		return nil, notExist(id)
+	}
+	return (&state.Handle{ID: id, Dir: store.Dir(id)}).Load()
 }
 
 func ociState(st *state.State) *OCIState {

@@ -140,3 +140,21 @@ func eventsFrozen(dir string) (bool, error) {
 	}
 	return false, errors.New(dir + "/cgroup.events has no frozen key (kernel without cgroup.freeze?)")
 }
+
+// Frozen reports whether the cgroup is frozen (or freezing): the
+// container's status is then "paused".
+func Frozen(m Manager) bool {
+	switch m := m.(type) {
+	case *v1Manager:
+		dir, err := m.freezerDir()
+		if err != nil {
+			return false
+		}
+		s, err := readFile(dir, "freezer.state")
+		return err == nil && (s == "FROZEN" || s == "FREEZING")
+	case *v2Manager:
+		s, err := readFile(m.dir, "cgroup.freeze")
+		return err == nil && s == "1"
+	}
+	return false
+}

@@ -51,6 +51,8 @@ type State struct {
 	// parents, outermost first; delete removes those left empty.
 	CgroupDirs []string `json:"cgroupDirs,omitempty"`
 	Fifo       bool     `json:"fifo,omitempty"`
+	// Paused: pause froze the cgroup (status asks the freezer only then).
+	Paused bool `json:"paused,omitempty"`
 
 	// The hooks later commands run (poststart, poststop). The whole
 	// validated config is kept beside, in config.json (ConfigPath).
