@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-oci/rt/libct/cgroups"
+	"github.com/rt-oci/rt/libct/console"
 	"github.com/rt-oci/rt/libct/initexe"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/state"
@@ -29,6 +30,12 @@ type CreateOpts struct {
 	NoPivot     bool
 	PreserveFds int
 	Systemd     bool
+	// ConsoleSocket receives the pty master of a process.terminal
+	// container (SCM_RIGHTS), as with runc.
+	ConsoleSocket string
+	// relayTerminal: a foreground run without --console-socket keeps the
+	// master itself (Container.Master) to relay the terminal.
+	relayTerminal bool
 }
 
 // Container is a created container, as far as the creating process knows.
@@ -37,6 +44,9 @@ type Container struct {
 	Pid   int
 	Pidfd int
 	State *state.State
+	// Master is the pty master of a terminal container whose run relays
+	// the terminal itself.
+	Master *os.File
 }
 
 // Create validates the bundle, records and makes the container's host
@@ -62,6 +72,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	if err := unsupported(s); err != nil {
 		return nil, err
+	}
+	if s.Process.Terminal && o.ConsoleSocket == "" && !o.relayTerminal {
+		return nil, errors.New("process.terminal: true needs --console-socket (or a foreground rt run)")
 	}
 	plan, err := planNamespaces(s)
 	if err != nil {
@@ -256,7 +269,28 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, CgroupV2: v2,
 		UnshareCgroupNS: cgroupNS,
 	}
-	if err = parent.Send(b, fifo); err != nil {
+	sendFds := []int{fifo}
+	var relaySock int = -1
+	if s.Process.Terminal {
+		var csock int
+		if o.ConsoleSocket != "" {
+			if csock, err = console.Dial(o.ConsoleSocket); err != nil {
+				return nil, err
+			}
+		} else {
+			pair, perr := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if perr != nil {
+				err = perr
+				return nil, err
+			}
+			csock, relaySock = pair[0], pair[1]
+			defer unix.Close(relaySock)
+		}
+		defer unix.Close(csock)
+		b.Console = true
+		sendFds = append(sendFds, csock)
+	}
+	if err = parent.Send(b, sendFds...); err != nil {
 		return nil, err
 	}
 	if err = awaitReady(parent, st, initPid); err != nil {
@@ -279,7 +313,14 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = h.Save(st); err != nil {
 		return nil, err
 	}
-	return &Container{ID: o.ID, Pid: p.Pid, Pidfd: pidfd, State: st}, nil
+	c = &Container{ID: o.ID, Pid: p.Pid, Pidfd: pidfd, State: st}
+	if relaySock >= 0 {
+		// The init sent the master before it reported ready.
+		if c.Master, err = console.Receive(relaySock); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // reclaimCrashed undoes the record of a create that died (phase creating,

@@ -35,7 +35,7 @@ func TestStatusDerivation(t *testing.T) {
 func TestDeviceRulesAndSplit(t *testing.T) {
 	lim := int64(10)
 	s := &specs.Spec{Linux: &specs.Linux{
-		Devices: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}},
+		Devices: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}, {Path: "/dev/fifo", Type: "p"}},
 		Resources: &specs.LinuxResources{
 			Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
 			Pids:    &specs.LinuxPids{Limit: &lim},
@@ -57,7 +57,6 @@ func TestDeviceRulesAndSplit(t *testing.T) {
 func TestUnsupported(t *testing.T) {
 	one := uint64(1)
 	for field, s := range map[string]*specs.Spec{
-		"process.terminal":          {Process: &specs.Process{Terminal: true}},
 		"linux.seccomp":             {Linux: &specs.Linux{Seccomp: &specs.LinuxSeccomp{}}},
 		"linux.namespaces":          {Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.UserNamespace}}}},
 		"linux.resources.cpu.burst": {Linux: &specs.Linux{Resources: &specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: &one}}}},

@@ -1,6 +1,7 @@
 package libct
 
 import (
+	"github.com/rt-oci/rt/libct/console"
 	"os"
 	"os/signal"
 
@@ -21,11 +22,19 @@ func Run(o *CreateOpts, detach bool) (int, error) {
 		signal.Notify(sigs, forwarded...)
 		defer signal.Stop(sigs)
 	}
+	o.relayTerminal = !detach
 	c, err := Create(o)
 	if err != nil {
 		return -1, err
 	}
+	var relay *console.Relay
+	if c.Master != nil {
+		relay = console.StartRelay(c.Master)
+	}
 	if err := Start(o.Root, o.ID); err != nil {
+		if relay != nil {
+			relay.Stop()
+		}
 		forceDelete(o.Root, o.ID)
 		return -1, err
 	}
@@ -39,6 +48,9 @@ func Run(o *CreateOpts, detach bool) (int, error) {
 		select {
 		case code := <-done:
 			signal.Stop(sigs)
+			if relay != nil {
+				relay.Stop()
+			}
 			if c.Pidfd >= 0 {
 				unix.Close(c.Pidfd)
 			}

@@ -10,9 +10,6 @@ import (
 // unsupported refuses config fields this build does not implement yet,
 // rather than silently running a container weaker than asked for.
 func unsupported(s *specs.Spec) error {
-	if s.Process != nil && s.Process.Terminal {
-		return errors.New("process.terminal: terminals (--console-socket) are not supported yet; set it to false")
-	}
 	if s.Process != nil {
 		switch {
 		case s.Process.Scheduler != nil:

@@ -26,13 +26,14 @@ func createOpts(c *cli.Context) (*libct.CreateOpts, error) {
 		return nil, err
 	}
 	return &libct.CreateOpts{
-		Root:        c.String("root"),
-		ID:          id,
-		Bundle:      c.String("bundle"),
-		PidFile:     c.String("pid-file"),
-		NoPivot:     c.Bool("no-pivot"),
-		PreserveFds: c.Int("preserve-fds"),
-		Systemd:     c.Bool("systemd-cgroup"),
+		Root:          c.String("root"),
+		ID:            id,
+		Bundle:        c.String("bundle"),
+		PidFile:       c.String("pid-file"),
+		NoPivot:       c.Bool("no-pivot"),
+		PreserveFds:   c.Int("preserve-fds"),
+		ConsoleSocket: c.String("console-socket"),
+		Systemd:       c.Bool("systemd-cgroup"),
 	}, nil
 }
 

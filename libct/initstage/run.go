@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rt-oci/rt/libct/console"
 	"github.com/rt-oci/rt/libct/hooks"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/rootfs"
@@ -86,6 +87,15 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
 			return fmt.Errorf("domainname: %w", err)
 		}
+	}
+	if b.Console {
+		if len(fds) < 2 {
+			return errors.New("init: console socket missing")
+		}
+		if err := console.Setup(fds[1], p.ConsoleSize, newMount); err != nil {
+			return err
+		}
+		unix.Close(fds[1])
 	}
 	if newMount {
 		if err := rootfs.Finish(s); err != nil {

@@ -5,7 +5,7 @@ import (
 )
 
 // Bootstrap is the first message, host → init. Descriptors sent with it, in
-// order: the exec fifo (read end, create mode only).
+// order: the exec fifo (read end), then the console socket when Console.
 type Bootstrap struct {
 	Mode   string `json:"mode"` // "create" (exec comes with the exec work)
 	ID     string `json:"id"`
@@ -14,6 +14,9 @@ type Bootstrap struct {
 	// Config is config.json as the host read and validated it.
 	Config  json.RawMessage `json:"config"`
 	NoPivot bool            `json:"noPivot,omitempty"`
+	// Console: process.terminal; the second descriptor sent with the
+	// bootstrap is the socket the pty master goes to.
+	Console bool `json:"console,omitempty"`
 	// PreserveFds: descriptors 3..3+N-1 stay open across the exec.
 	PreserveFds int `json:"preserveFds,omitempty"`
 	// CgroupPaths are the container's cgroup directories on the host, by
