@@ -39,6 +39,9 @@ func withDeviceRules(s *specs.Spec) *specs.LinuxResources {
 			if t == "u" {
 				t = "c"
 			}
+			if t == "p" {
+				continue // a FIFO needs no device-cgroup rule
+			}
 			rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: t, Major: i64(d.Major), Minor: i64(d.Minor), Access: "rwm"})
 		}
 	}

@@ -46,7 +46,11 @@ func runPoststop(st *state.State) {
 	if st.Hooks == nil || len(st.Hooks.Poststop) == 0 {
 		return
 	}
-	if err := hooks.Run("poststop", st.Hooks.Poststop, hookState(st, StatusStopped)); err != nil {
-		logrus.Warnf("%v", err)
+	// Every poststop hook runs; a failure is only a warning.
+	b := hookState(st, StatusStopped)
+	for i, h := range st.Hooks.Poststop {
+		if err := hooks.RunOne(h, b); err != nil {
+			logrus.Warnf("hooks.poststop[%d] %s: %v", i, h.Path, err)
+		}
 	}
 }

@@ -133,3 +133,24 @@ func procGone(pid int) bool {
 	p, ok := readProc(pid)
 	return !ok || p.State == 'Z'
 }
+
+// TestPoststopAllRun: a failing poststop hook does not stop the ones after
+// it, and delete still succeeds (failures are warnings).
+func TestPoststopAllRun(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	out := filepath.Join(h.Dir, "second-ran")
+	b := h.Bundle(args("true"), func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{Poststop: []specs.Hook{
+			{Path: "/bin/false"},
+			{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + out}},
+		}}
+	})
+	r := h.Run(b, RunOpts{})
+	if r.Code != 0 {
+		t.Errorf("run with a failing poststop hook: %v", r)
+	}
+	if !fileExists(out) {
+		t.Errorf("the poststop hook after a failing one did not run")
+	}
+}

@@ -24,6 +24,9 @@ func Run(kind string, hooks []specs.Hook, state []byte) error {
 	return nil
 }
 
+// RunOne runs a single hook (for callers that go on after a failure).
+func RunOne(h specs.Hook, state []byte) error { return runOne(h, state) }
+
 func runOne(h specs.Hook, state []byte) error {
 	ctx := context.Background()
 	if h.Timeout != nil && *h.Timeout > 0 {
