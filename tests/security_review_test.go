@@ -143,3 +143,31 @@ func TestOOMScoreAdjFromHost(t *testing.T) {
 		t.Errorf("oom_score_adj of the init = %q, want 500", got)
 	}
 }
+
+// TestMasksWithoutContainerProc: masked and read-only paths are mounted
+// before pivot_root through the host's /proc, so they hold even when the
+// container has no /proc (or one the image controls).
+func TestMasksWithoutContainerProc(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	b := h.Bundle(sh(`ls /etc/secretdir | wc -l; cat /etc/secretfile | wc -c; touch /etc/rodir/x 2>/dev/null && echo WRITABLE || echo readonly`), writable, func(s *specs.Spec) {
+		var ms []specs.Mount
+		for _, m := range s.Mounts {
+			if m.Destination != "/proc" {
+				ms = append(ms, m)
+			}
+		}
+		s.Mounts = ms
+		s.Linux.MaskedPaths = []string{"/etc/secretdir", "/etc/secretfile"}
+		s.Linux.ReadonlyPaths = []string{"/etc/rodir"}
+	})
+	os.MkdirAll(b.Rootfs+"/etc/secretdir", 0o755)
+	os.WriteFile(b.Rootfs+"/etc/secretdir/a", []byte("x"), 0o644)
+	os.WriteFile(b.Rootfs+"/etc/secretfile", []byte("secret"), 0o644)
+	os.MkdirAll(b.Rootfs+"/etc/rodir", 0o755)
+	r := h.Run(b, RunOpts{})
+	f := strings.Fields(r.Stdout)
+	if r.Code != 0 || len(f) != 3 || f[0] != "0" || f[1] != "0" || f[2] != "readonly" {
+		t.Errorf("masks without /proc in the container: %v, want 0 entries, 0 bytes, readonly", r)
+	}
+}

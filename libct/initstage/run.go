@@ -73,8 +73,9 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return err
 		}
 	}
-	if s.Linux != nil {
-		if err := setSysctls(s.Linux.Sysctl); err != nil {
+	if !newMount && s.Linux != nil {
+		// With its own mount namespace, rootfs.Setup did them.
+		if err := rootfs.SetSysctls(s.Linux.Sysctl); err != nil {
 			return err
 		}
 	}
@@ -271,33 +272,6 @@ func setRlimits(rl []specs.POSIXRlimit) error {
 				hint = " (raising a hard limit above rt's own needs CAP_SYS_RESOURCE)"
 			}
 			return fmt.Errorf("process.rlimits[%d] %s soft %d hard %d: %w%s", i, r.Type, r.Soft, r.Hard, err, hint)
-		}
-	}
-	return nil
-}
-
-// setSysctls writes linux.sysctl through /proc/sys, checking every file
-// it writes really is on procfs.
-func setSysctls(m map[string]string) error {
-	for k, v := range m {
-		rel, err := spec.SysctlPath(k)
-		if err != nil {
-			return fmt.Errorf("linux.sysctl[%q]: %w", k, err)
-		}
-		p := filepath.Join("/proc/sys", rel)
-		f, err := os.OpenFile(p, os.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("linux.sysctl[%q]: %w", k, err)
-		}
-		var st unix.Statfs_t
-		if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
-			f.Close()
-			return fmt.Errorf("linux.sysctl[%q]: %s is not on procfs", k, p)
-		}
-		_, err = f.WriteString(v)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("linux.sysctl[%q] = %q: %w", k, v, err)
 		}
 	}
 	return nil

@@ -69,13 +69,9 @@ func openRoot() (*os.File, error) {
 	return os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
 
-// readonlyPath bind-mounts p onto itself read-only. A missing path is fine.
-func readonlyPath(p string) error {
-	root, err := openRoot()
-	if err != nil {
-		return err
-	}
-	defer root.Close()
+// readonlyPath bind-mounts p (inside root) onto itself read-only. A
+// missing path is fine.
+func readonlyPath(root *os.File, p string) error {
 	f, err := openIn(root, p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -104,12 +100,7 @@ func readonlyPath(p string) error {
 // over anything else. The /dev/null used is checked to be the real
 // character device 1:3, never a file or link the container put there
 // (CVE-2025-31133). A missing path is fine.
-func maskPath(p string) error {
-	root, err := openRoot()
-	if err != nil {
-		return err
-	}
-	defer root.Close()
+func maskPath(root *os.File, p string) error {
 	f, err := openIn(root, p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -128,7 +119,7 @@ func maskPath(p string) error {
 		}
 		return nil
 	}
-	null, err := openDevNull()
+	null, err := openDevNull(root)
 	if err != nil {
 		return err
 	}
@@ -139,8 +130,8 @@ func maskPath(p string) error {
 	return nil
 }
 
-func openDevNull() (*os.File, error) {
-	f, err := os.OpenFile("/dev/null", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+func openDevNull(root *os.File) (*os.File, error) {
+	f, err := openInFlags(root, "/dev/null", unix.O_PATH|unix.O_NOFOLLOW)
 	if err != nil {
 		return nil, fmt.Errorf("open /dev/null: %w", err)
 	}

@@ -22,7 +22,7 @@ type Config struct {
 	CgroupPaths map[string]string
 	CgroupV2    bool
 	// BeforePivot runs after the mounts and /dev, in the container's mount
-	// namespace, right before pivot_root (the hooks' moment).
+	// namespace, before the sysctls, masks and pivot_root (the hooks' moment).
 	BeforePivot func() error
 }
 
@@ -76,6 +76,22 @@ func Setup(c *Config) error {
 			return err
 		}
 	}
+	// Sysctls, then read-only and masked paths, still before pivot_root:
+	// every path is resolved in the rootfs and mounted through the host's
+	// /proc, never through a /proc the image controls.
+	if err := setSysctls(root, lin.Sysctl); err != nil {
+		return err
+	}
+	for i, p := range lin.ReadonlyPaths {
+		if err := readonlyPath(root, p); err != nil {
+			return fieldErr(fmt.Sprintf("linux.readonlyPaths[%d]", i), err)
+		}
+	}
+	for i, p := range lin.MaskedPaths {
+		if err := maskPath(root, p); err != nil {
+			return fieldErr(fmt.Sprintf("linux.maskedPaths[%d]", i), err)
+		}
+	}
 	if c.NoPivot {
 		err = moveRoot(c.Rootfs)
 	} else {
@@ -87,21 +103,9 @@ func Setup(c *Config) error {
 	return nil
 }
 
-// Finish runs after pivot_root and after the sysctls: masked and read-only
-// paths, the read-only root, and the final root propagation.
+// Finish runs after pivot_root: the read-only root and the final root
+// propagation.
 func Finish(s *specs.Spec) error {
-	if s.Linux != nil {
-		for i, p := range s.Linux.ReadonlyPaths {
-			if err := readonlyPath(p); err != nil {
-				return fieldErr(fmt.Sprintf("linux.readonlyPaths[%d]", i), err)
-			}
-		}
-		for i, p := range s.Linux.MaskedPaths {
-			if err := maskPath(p); err != nil {
-				return fieldErr(fmt.Sprintf("linux.maskedPaths[%d]", i), err)
-			}
-		}
-	}
 	if s.Root != nil && s.Root.Readonly {
 		if err := readonlyRoot(); err != nil {
 			return fieldErr("root.readonly", err)
