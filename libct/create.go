@@ -136,7 +136,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		}
 		waitCgroup()
 		if initPid > 0 {
-			killWait(initPid, pidfd, true)
+			killReap(initPid, pidfd)
 		}
 		if pidfd >= 0 {
 			unix.Close(pidfd)

@@ -6,24 +6,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// killWait SIGKILLs a process (through its pidfd when there is one) and
-// waits until it is gone; reap tells whether it is our child to reap.
-func killWait(pid, pidfd int, reap bool) {
+// killReap SIGKILLs a child of ours (through its pidfd when there is one)
+// and reaps it.
+func killReap(pid, pidfd int) {
 	if pidfd >= 0 {
 		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 	} else {
 		unix.Kill(pid, unix.SIGKILL)
 	}
-	if reap {
-		var ws unix.WaitStatus
-		for {
-			_, err := unix.Wait4(pid, &ws, 0, nil)
-			if err != unix.EINTR {
-				return
-			}
-		}
-	}
-	waitGone(pid, pidfd, 10*time.Second)
+	wait(pid)
 }
 
 // waitGone waits until a process that is not our child has exited.

@@ -99,30 +99,10 @@ func emptyMount() (int, error) {
 // SealedBytes returns a close-on-exec descriptor of a sealed memfd that
 // holds b: an executable no one can modify.
 func SealedBytes(name string, b []byte) (int, error) {
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|mfdExec)
-	if err == unix.EINVAL {
-		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	}
-	if err != nil {
-		return -1, fmt.Errorf("memfd_create: %w", err)
-	}
-	for off := 0; off < len(b); {
-		n, err := unix.Write(fd, b[off:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			unix.Close(fd)
-			return -1, fmt.Errorf("write %s: %w", name, err)
-		}
-		off += n
-	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("seal %s: %w", name, err)
-	}
-	return fd, nil
+	return sealedMemfd(name, func(f *os.File) error {
+		_, err := f.Write(b)
+		return err
+	})
 }
 
 // memfdSelf copies the executable into a sealed memfd.
@@ -132,46 +112,31 @@ func memfdSelf() (int, error) {
 		return -1, fmt.Errorf("open own executable: %w", err)
 	}
 	defer src.Close()
-	fd, err := unix.MemfdCreate("rt", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|mfdExec)
+	return sealedMemfd("rt", func(f *os.File) error {
+		_, err := io.Copy(f, src) // copy_file_range/sendfile under the hood
+		return err
+	})
+}
+
+// sealedMemfd makes a memfd, lets fill write it, seals it against any
+// change and returns a close-on-exec descriptor of it.
+func sealedMemfd(name string, fill func(*os.File) error) (int, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|mfdExec)
 	if err == unix.EINVAL {
-		fd, err = unix.MemfdCreate("rt", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {
 		return -1, fmt.Errorf("memfd_create: %w", err)
 	}
-	st, err := src.Stat()
-	if err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	dst := os.NewFile(uintptr(fd), "rt-sealed")
-	left := st.Size()
-	for left > 0 {
-		n, err := unix.Sendfile(fd, int(src.Fd()), nil, int(left))
-		if err != nil || n == 0 {
-			// Fall back to a plain copy.
-			if _, err := src.Seek(st.Size()-left, io.SeekStart); err != nil {
-				dst.Close()
-				return -1, err
-			}
-			if _, err := io.Copy(dst, src); err != nil {
-				dst.Close()
-				return -1, fmt.Errorf("copy own executable: %w", err)
-			}
-			break
-		}
-		left -= int64(n)
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	if err := fill(f); err != nil {
+		return -1, fmt.Errorf("write %s: %w", name, err)
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
-		dst.Close()
-		return -1, fmt.Errorf("seal executable copy: %w", err)
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		return -1, fmt.Errorf("seal %s: %w", name, err)
 	}
-	// Keep the descriptor open past dst's finalizer.
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
-	dst.Close()
-	if err != nil {
-		return -1, err
-	}
-	return nfd, nil
+	// A descriptor of our own, which f's Close does not take away.
+	return unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
 }

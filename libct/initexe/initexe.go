@@ -75,6 +75,3 @@ func cached(root string) (string, error) {
 	}
 	return p, nil
 }
-
-// Embedded reports whether a separate init program is built in.
-func Embedded() bool { return len(embedded) > 0 }

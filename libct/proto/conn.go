@@ -3,10 +3,8 @@ package proto
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -130,9 +128,3 @@ func closeAll(fds []int) {
 		unix.Close(fd)
 	}
 }
-
-// File turns a received descriptor into an *os.File.
-func File(fd int, name string) *os.File { return os.NewFile(uintptr(fd), name) }
-
-// ErrClosed reports a peer that went away without a word.
-var ErrClosed = errors.New("init process exited during setup")
