@@ -33,6 +33,8 @@ type CreateOpts struct {
 	// ConsoleSocket receives the pty master of a process.terminal
 	// container (SCM_RIGHTS), as with runc.
 	ConsoleSocket string
+	// PidfdSocket receives a pidfd of the init (SCM_RIGHTS), as with runc.
+	PidfdSocket string
 	// relayTerminal: a foreground run without --console-socket keeps the
 	// master itself (Container.Master) to relay the terminal.
 	relayTerminal bool
@@ -265,7 +267,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	b := &proto.Bootstrap{
-		Mode: "create", ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Config: raw,
+		Mode: proto.ModeCreate, ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Config: raw,
 		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, CgroupV2: v2,
 		UnshareCgroupNS: cgroupNS,
 	}
@@ -275,7 +277,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		var csock int
 		if o.ConsoleSocket != "" {
 			if csock, err = console.Dial(o.ConsoleSocket); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("--console-socket: %w", err)
 			}
 		} else {
 			pair, perr := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -303,6 +305,11 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	if o.PidFile != "" {
 		if err = writePidFile(o.PidFile, p.Pid); err != nil {
+			return nil, err
+		}
+	}
+	if o.PidfdSocket != "" {
+		if err = sendPidfd(o.PidfdSocket, pidfd); err != nil {
 			return nil, err
 		}
 	}

@@ -1,13 +1,12 @@
 package libct
 
 import (
-	"github.com/rt-oci/rt/libct/console"
 	"os"
 	"os/signal"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rt-oci/rt/libct/state"
+	"github.com/rt-oci/rt/libct/console"
 )
 
 // Run creates and starts a container. Detached, it returns at once (the
@@ -42,8 +41,22 @@ func Run(o *CreateOpts, detach bool) (int, error) {
 		unix.Close(c.Pidfd)
 		return 0, nil
 	}
+	code := waitForeground(c.Pid, c.Pidfd, sigs, relay)
+	if c.Pidfd >= 0 {
+		unix.Close(c.Pidfd)
+	}
+	if err := Delete(o.Root, o.ID, true); err != nil {
+		return code, err
+	}
+	return code, nil
+}
+
+// waitForeground waits for our child pid, passing on the signals that
+// arrive on sigs, and returns its exit status (128+N for a signal). The
+// terminal relay, if any, is stopped once the process is gone.
+func waitForeground(pid, pidfd int, sigs chan os.Signal, relay *console.Relay) int {
 	done := make(chan int, 1)
-	go func() { done <- wait(c.Pid) }()
+	go func() { done <- wait(pid) }()
 	for {
 		select {
 		case code := <-done:
@@ -51,22 +64,17 @@ func Run(o *CreateOpts, detach bool) (int, error) {
 			if relay != nil {
 				relay.Stop()
 			}
-			if c.Pidfd >= 0 {
-				unix.Close(c.Pidfd)
-			}
-			if err := Delete(o.Root, o.ID, true); err != nil {
-				return code, err
-			}
-			return code, nil
+			return code
 		case s := <-sigs:
 			sig, ok := s.(unix.Signal)
 			if !ok || sig == unix.SIGCHLD || sig == unix.SIGURG || sig == unix.SIGPIPE {
 				continue
 			}
-			if c.Pidfd >= 0 {
-				unix.PidfdSendSignal(c.Pidfd, sig, nil, 0)
+			// Our unreaped child: its PID can't be reused meanwhile.
+			if pidfd >= 0 {
+				unix.PidfdSendSignal(pidfd, sig, nil, 0)
 			} else {
-				state.Signal(c.Pid, c.State.PidStart, sig)
+				unix.Kill(pid, sig)
 			}
 		}
 	}

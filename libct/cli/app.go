@@ -47,7 +47,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			specCommand, createCommand, startCommand, runCommand, stateCommand,
 			killCommand, deleteCommand, listCommand, featuresCommand,
-			pauseCommand, resumeCommand, psCommand,
+			pauseCommand, resumeCommand, psCommand, execCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

@@ -11,6 +11,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "bundle directory"},
 		&cli.StringFlag{Name: "pid-file", Usage: "write the init's host PID here"},
 		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the init"},
 		&cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE+chroot instead of pivot_root (ramfs roots)"},
 		&cli.BoolFlag{Name: "no-new-keyring", Usage: "accepted for runc compatibility"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N extra descriptors (3..3+N-1) to the container"},
@@ -33,6 +34,7 @@ func createOpts(c *cli.Context) (*libct.CreateOpts, error) {
 		NoPivot:       c.Bool("no-pivot"),
 		PreserveFds:   c.Int("preserve-fds"),
 		ConsoleSocket: c.String("console-socket"),
+		PidfdSocket:   c.String("pidfd-socket"),
 		Systemd:       c.Bool("systemd-cgroup"),
 	}, nil
 }

@@ -114,7 +114,8 @@ func Receive(sock int) (*os.File, error) {
 	return os.NewFile(uintptr(fds[0]), string(buf[:n])), nil
 }
 
-// Dial connects to an engine's --console-socket.
+// Dial connects to a unix socket an engine listens on (--console-socket,
+// --pidfd-socket).
 func Dial(path string) (int, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -122,7 +123,7 @@ func Dial(path string) (int, error) {
 	}
 	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
 		unix.Close(fd)
-		return -1, fmt.Errorf("--console-socket %s: %w", path, err)
+		return -1, fmt.Errorf("connect to %s: %w", path, err)
 	}
 	return fd, nil
 }

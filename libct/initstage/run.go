@@ -4,12 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -18,11 +12,21 @@ import (
 	"github.com/rt-oci/rt/libct/hooks"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/rootfs"
-	"github.com/rt-oci/rt/libct/security"
-	"github.com/rt-oci/rt/spec"
 )
 
 func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
+	switch b.Mode {
+	case proto.ModeCreate:
+		return runCreate(conn, b, fds)
+	case proto.ModeExec:
+		return runExec(conn, b, fds)
+	}
+	return fmt.Errorf("init: unsupported bootstrap mode %q", b.Mode)
+}
+
+// runCreate sets up a new container around its init, waits for start,
+// then execs process.args.
+func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	s := &specs.Spec{}
 	if err := json.Unmarshal(b.Config, s); err != nil {
 		return fmt.Errorf("init: bootstrap config: %w", err)
@@ -30,8 +34,8 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	if s.Process == nil {
 		return errors.New("init: bootstrap without a process")
 	}
-	if b.Mode != "create" || len(fds) < 1 {
-		return fmt.Errorf("init: unsupported bootstrap mode %q", b.Mode)
+	if len(fds) < 1 {
+		return errors.New("init: exec fifo missing")
 	}
 	fifo := fds[0]
 	p := s.Process
@@ -103,43 +107,9 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return err
 		}
 	}
-	if err := setRlimits(p.Rlimits); err != nil {
-		return err
-	}
-	if err := chdir(p.Cwd); err != nil {
-		return err
-	}
-	env := withHome(p.Env, p.User.UID)
-	path, err := lookPath(p.Args[0], env)
+	w, err := becomeProcess(p, b.PreserveFds)
 	if err != nil {
 		return err
-	}
-	caps, err := security.ResolveCaps(p.Capabilities)
-	if err != nil {
-		return err
-	}
-	if caps != nil {
-		if err := caps.DropBounding(); err != nil {
-			return err
-		}
-	}
-	if err := setUser(p.User, caps != nil); err != nil {
-		return err
-	}
-	if caps != nil {
-		if err := caps.Apply(); err != nil {
-			return err
-		}
-	}
-	if p.NoNewPrivileges {
-		if err := security.NoNewPrivs(); err != nil {
-			return err
-		}
-	}
-	// Every descriptor but stdio and --preserve-fds closes at exec
-	// (CVE-2024-21626).
-	if err := unix.CloseRange(uint(3+b.PreserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("close descriptors: %w", err)
 	}
 	if err := conn.Send(proto.Msg{Type: proto.TypeReady}); err != nil {
 		return err
@@ -153,11 +123,7 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		}
 	}
 	conn.Close()
-	err = unix.Exec(path, p.Args, env)
-	// Nobody listens on the socket any more: the caller's stderr is the
-	// only place left to say why.
-	fmt.Fprintf(os.Stderr, "rt: process.args: exec %s: %v\n", path, err)
-	os.Exit(127)
+	w.exec(nil)
 	return nil
 }
 
@@ -214,147 +180,6 @@ func waitStart(fd int) error {
 		unix.Close(fd)
 		return nil
 	}
-}
-
-// chdir enters process.cwd and checks the result is inside the container
-// (a leaked host directory would show as "(unreachable)": CVE-2024-21626).
-func chdir(cwd string) error {
-	if err := unix.Chdir(cwd); err != nil {
-		return fmt.Errorf("process.cwd %q: %w", cwd, err)
-	}
-	wd, err := unix.Getwd()
-	if err != nil || !strings.HasPrefix(wd, "/") {
-		return fmt.Errorf("process.cwd %q: current directory is outside the container (%q)", cwd, wd)
-	}
-	return nil
-}
-
-func setUser(u specs.User, keepCaps bool) error {
-	if keepCaps {
-		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("process.user: keep capabilities: %w", err)
-		}
-	}
-	groups := make([]int, len(u.AdditionalGids))
-	for i, g := range u.AdditionalGids {
-		groups[i] = int(g)
-	}
-	// x/sys/unix calls act on this thread only, the one that execs.
-	if err := unix.Setgroups(groups); err != nil {
-		return fmt.Errorf("process.user.additionalGids: %w", err)
-	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("process.user.gid %d: %w", u.GID, err)
-	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("process.user.uid %d: %w", u.UID, err)
-	}
-	if u.Umask != nil {
-		unix.Umask(int(*u.Umask))
-	} else {
-		unix.Umask(0o022)
-	}
-	return nil
-}
-
-func setRlimits(rl []specs.POSIXRlimit) error {
-	for i, r := range rl {
-		t, ok := spec.RlimitType(r.Type)
-		if !ok {
-			return fmt.Errorf("process.rlimits[%d].type: unknown rlimit %q", i, r.Type)
-		}
-		lim := syscall.Rlimit{Cur: r.Soft, Max: r.Hard}
-		// syscall.Setrlimit, not unix: it also tells the runtime not to
-		// restore its own NOFILE limit at exec.
-		if err := syscall.Setrlimit(t, &lim); err != nil {
-			hint := ""
-			if err == syscall.EPERM {
-				hint = " (raising a hard limit above rt's own needs CAP_SYS_RESOURCE)"
-			}
-			return fmt.Errorf("process.rlimits[%d] %s soft %d hard %d: %w%s", i, r.Type, r.Soft, r.Hard, err, hint)
-		}
-	}
-	return nil
-}
-
-// withHome adds HOME from the container's /etc/passwd (or "/") when
-// process.env has none, as runc does.
-func withHome(env []string, uid uint32) []string {
-	for _, e := range env {
-		if strings.HasPrefix(e, "HOME=") {
-			return env
-		}
-	}
-	home := "/"
-	if b, err := readSmallFile("/etc/passwd", 1<<20); err == nil {
-		want := strconv.FormatUint(uint64(uid), 10)
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Split(line, ":")
-			if len(f) >= 6 && f[2] == want && f[5] != "" {
-				home = f[5]
-				break
-			}
-		}
-	}
-	return append(append([]string(nil), env...), "HOME="+home)
-}
-
-// readSmallFile reads a regular file of the container's, at most max
-// bytes: the image may have put a FIFO, a device or /dev/zero there.
-func readSmallFile(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	return io.ReadAll(io.LimitReader(f, max))
-}
-
-// lookPath finds the program like execvp would, with the container's PATH.
-func lookPath(name string, env []string) (string, error) {
-	if strings.Contains(name, "/") {
-		if err := checkExec(name); err != nil {
-			return "", fmt.Errorf("process.args[0] %q: %w", name, err)
-		}
-		return name, nil
-	}
-	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, e := range env {
-		if strings.HasPrefix(e, "PATH=") {
-			path = e[5:]
-		}
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, name)
-		if checkExec(p) == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("process.args[0] %q: executable file not found in $PATH", name)
-}
-
-func checkExec(p string) error {
-	st, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if st.IsDir() {
-		return errors.New("is a directory")
-	}
-	if st.Mode()&0o111 == 0 {
-		return errors.New("permission denied")
-	}
-	return nil
 }
 
 // mountNS tells whether the container gets a new mount namespace or

@@ -7,7 +7,7 @@ import (
 // Bootstrap is the first message, host → init. Descriptors sent with it, in
 // order: the exec fifo (read end), then the console socket when Console.
 type Bootstrap struct {
-	Mode   string `json:"mode"` // "create" (exec comes with the exec work)
+	Mode   string `json:"mode"` // ModeCreate or ModeExec
 	ID     string `json:"id"`
 	Bundle string `json:"bundle"`
 	Rootfs string `json:"rootfs"`
@@ -26,7 +26,20 @@ type Bootstrap struct {
 	// UnshareCgroupNS asks the init to make its cgroup namespace itself,
 	// after the host side has put it in its cgroups (cgroup v1).
 	UnshareCgroupNS bool `json:"unshareCgroupNS,omitempty"`
+	// Process is the process of an exec (ModeExec), as process.json.
+	Process json.RawMessage `json:"process,omitempty"`
 }
+
+// Bootstrap modes.
+const (
+	// ModeCreate: set up a new container around the init, wait on the
+	// exec fifo (first descriptor), exec config.json's process.
+	ModeCreate = "create"
+	// ModeExec: the process was started inside a running container's
+	// namespaces and cgroups; become Process and exec it. Success shows
+	// as EOF on the socket (it is close-on-exec), failure as TypeError.
+	ModeExec = "exec"
+)
 
 // Message types.
 const (
