@@ -16,6 +16,7 @@ import (
 	"github.com/rt-oci/rt/libct/console"
 	"github.com/rt-oci/rt/libct/initexe"
 	"github.com/rt-oci/rt/libct/proto"
+	"github.com/rt-oci/rt/libct/security"
 	"github.com/rt-oci/rt/libct/state"
 	"github.com/rt-oci/rt/nsenter"
 	"github.com/rt-oci/rt/spec"
@@ -73,6 +74,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, errors.New("process: missing, required for create")
 	}
 	if err := unsupported(s); err != nil {
+		return nil, err
+	}
+	if err := security.CheckLSM(s.Process, "process"); err != nil {
 		return nil, err
 	}
 	if s.Process.Terminal && o.ConsoleSocket == "" && !o.relayTerminal {

@@ -16,6 +16,7 @@ import (
 	"github.com/rt-oci/rt/libct/console"
 	"github.com/rt-oci/rt/libct/initexe"
 	"github.com/rt-oci/rt/libct/proto"
+	"github.com/rt-oci/rt/libct/security"
 	"github.com/rt-oci/rt/libct/state"
 	"github.com/rt-oci/rt/nsenter"
 	"github.com/rt-oci/rt/spec"
@@ -43,6 +44,9 @@ func Exec(o *ExecOpts) (int, error) {
 		return -1, err
 	}
 	p := o.Process
+	if err := security.CheckLSM(p, "process"); err != nil {
+		return -1, err
+	}
 	if p.Terminal && o.ConsoleSocket == "" && o.Detach {
 		return -1, errors.New("--tty: a detached exec needs --console-socket")
 	}

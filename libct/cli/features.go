@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/rt-oci/rt/libct/cgroups"
+	"github.com/rt-oci/rt/libct/security"
 	"github.com/rt-oci/rt/spec"
 )
 
@@ -15,14 +16,24 @@ var featuresCommand = &cli.Command{
 	Usage: "print the runtime-spec features this build and host support (JSON)",
 	Action: func(c *cli.Context) error {
 		v2 := cgroups.IsV2()
-		// AppArmor and SELinux labels are not applied yet (security-layers
-		// work): report what this build does, not what the host could.
-		h := spec.Host{CgroupV1: !v2, CgroupV2: v2}
-		b, err := json.MarshalIndent(spec.Features(h), "", "    ")
+		// apparmor/selinux "enabled" means compiled in (runtime-spec);
+		// whether the host runs them is told by annotations.
+		h := spec.Host{CgroupV1: !v2, CgroupV2: v2, AppArmor: true, SELinux: true}
+		f := spec.Features(h)
+		f.Annotations["org.rt.host.apparmor"] = onOff(security.AppArmorEnabled())
+		f.Annotations["org.rt.host.selinux"] = onOff(security.SELinuxEnabled())
+		b, err := json.MarshalIndent(f, "", "    ")
 		if err != nil {
 			return err
 		}
 		fmt.Println(string(b))
 		return nil
 	},
+}
+
+func onOff(b bool) string {
+	if b {
+		return "enabled"
+	}
+	return "disabled"
 }

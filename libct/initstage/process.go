@@ -42,6 +42,10 @@ func becomeProcess(p *specs.Process, preserveFds int) (*workload, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The labels the exec takes on: set while rt's privileges still hold.
+	if err := security.ApplyLSM(p); err != nil {
+		return nil, err
+	}
 	caps, err := security.ResolveCaps(p.Capabilities)
 	if err != nil {
 		return nil, err

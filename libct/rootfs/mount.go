@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/selinux/go-selinux"
+	"github.com/opencontainers/selinux/go-selinux/label"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-oci/rt/spec"
@@ -37,11 +39,25 @@ func mountOne(root *os.File, c *Config, i int, m specs.Mount) error {
 	}
 	defer target.Close()
 	flags := opts.Flags
-	data := opts.Data
+	data := withMountLabel(c.Spec, m.Type, opts.Data)
 	if err := mountAt(m.Source, target, m.Type, flags, data); err != nil {
 		return wrap(err)
 	}
 	return wrapNil(afterMount(root, dest, opts), wrap)
+}
+
+// withMountLabel adds linux.mountLabel as the context= option of the
+// filesystems that take one, when SELinux is enabled (otherwise the label
+// is ignored, as runc does).
+func withMountLabel(s *specs.Spec, fstype, data string) string {
+	if s.Linux == nil || s.Linux.MountLabel == "" || !selinux.GetEnabled() {
+		return data
+	}
+	switch fstype {
+	case "proc", "sysfs", "cgroup", "cgroup2", "mqueue", "overlay":
+		return data
+	}
+	return label.FormatMountLabel(data, s.Linux.MountLabel)
 }
 
 // afterMount applies propagation flags and recursive attributes to the
