@@ -4,14 +4,16 @@ SHARED  ?= $(abspath ../shared)
 VERSION ?= 0.1.0-dev
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -s -w -X github.com/rt-oci/rt/libct/cli.Version=$(VERSION) -X github.com/rt-oci/rt/libct/cli.Commit=$(COMMIT)
-GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)'
+# rt links libseccomp (cgo) statically: one static binary. The init
+# program it embeds is pure Go (CGO_ENABLED=0).
+GOBUILD := CGO_ENABLED=1 go build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 
 .PHONY: rt demo test unit integration vet bench clean
 
 # rt embeds the small init program (libct/initstage/rtinit).
 rt:
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o libct/initexe/rt-init ./libct/initstage/rtinit
-	$(GOBUILD) -tags urfave_cli_no_docs,rt_embed_init -o rt .
+	$(GOBUILD) -tags urfave_cli_no_docs,rt_embed_init,osusergo,netgo -o rt .
 
 # Build rt and run a busybox container (rootfs from Debian's busybox-static).
 demo: rt

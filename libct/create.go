@@ -79,6 +79,10 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err := security.CheckLSM(s.Process, "process"); err != nil {
 		return nil, err
 	}
+	filter, err := compileSeccomp(o.Root, s)
+	if err != nil {
+		return nil, err
+	}
 	if s.Process.Terminal && o.ConsoleSocket == "" && !o.relayTerminal {
 		return nil, errors.New("process.terminal: true needs --console-socket (or a foreground rt run)")
 	}
@@ -273,7 +277,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	b := &proto.Bootstrap{
 		Mode: proto.ModeCreate, ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Config: raw,
 		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, CgroupV2: v2,
-		UnshareCgroupNS: cgroupNS,
+		UnshareCgroupNS: cgroupNS, Seccomp: filter,
 	}
 	sendFds := []int{fifo}
 	var relaySock int = -1
@@ -299,7 +303,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = parent.Send(b, sendFds...); err != nil {
 		return nil, err
 	}
-	if err = awaitReady(parent, st, initPid); err != nil {
+	if err = awaitReady(parent, st, initPid, s); err != nil {
 		return nil, err
 	}
 	if late != nil {
@@ -357,10 +361,20 @@ func reclaimCrashed(store state.Store, id string) bool {
 
 // awaitReady serves the init until it reports ready: the hooks request,
 // then "ready" or an error.
-func awaitReady(parent *proto.Conn, st *state.State, initPid int) error {
+func awaitReady(parent *proto.Conn, st *state.State, initPid int, s *specs.Spec) error {
 	for {
 		var m proto.Msg
-		if _, err := parent.Recv(&m); err != nil {
+		fds, err := parent.Recv(&m)
+		if m.Type == proto.TypeSeccompListener && err == nil && len(fds) == 1 {
+			err = passListener(s.Linux.Seccomp, fds[0], initPid, st, StatusCreating)
+			closeFds(fds)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		closeFds(fds)
+		if err != nil {
 			if err == io.EOF {
 				return fmt.Errorf("container init exited during setup (%s)", exitReason(initPid))
 			}

@@ -94,6 +94,15 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	default:
 		return nil, fmt.Errorf("cannot exec in container %q: %w (status %s)", o.ID, ErrNotRunning, s)
 	}
+	cfg, err := readConfig(h, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	// The container's seccomp profile applies to every process in it.
+	filter, err := compileSeccomp(o.Root, cfg)
+	if err != nil {
+		return nil, err
+	}
 	initFd, err := unix.PidfdOpen(st.Pid, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot exec in container %q: %w", o.ID, ErrNotRunning)
@@ -191,7 +200,7 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &proto.Bootstrap{Mode: proto.ModeExec, ID: o.ID, Process: raw, PreserveFds: o.PreserveFds}
+	b := &proto.Bootstrap{Mode: proto.ModeExec, ID: o.ID, Process: raw, PreserveFds: o.PreserveFds, Seccomp: filter}
 	var sendFds []int
 	relaySock := -1
 	if o.Process.Terminal {
@@ -223,7 +232,18 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 		}
 	}
 	var m proto.Msg
-	if _, rerr := parent.Recv(&m); rerr != io.EOF {
+	fds, rerr := parent.Recv(&m)
+	if rerr == nil && m.Type == proto.TypeSeccompListener && len(fds) == 1 {
+		err = passListener(cfg.Linux.Seccomp, fds[0], x.pid, st, Status(st))
+		closeFds(fds)
+		if err != nil {
+			return nil, err
+		}
+		m = proto.Msg{}
+		fds, rerr = parent.Recv(&m)
+	}
+	closeFds(fds)
+	if rerr != io.EOF {
 		if rerr == nil && m.Type == proto.TypeError {
 			err = errors.New(m.Error)
 		} else if rerr == nil {
@@ -318,6 +338,10 @@ func Config(root, id string) (*specs.Spec, error) {
 		return nil, err
 	}
 	defer h.Close()
+	return readConfig(h, id)
+}
+
+func readConfig(h *state.Handle, id string) (*specs.Spec, error) {
 	b, err := os.ReadFile(h.ConfigPath())
 	if err != nil {
 		return nil, fmt.Errorf("container %q: its config.json copy: %w", id, err)

@@ -46,9 +46,6 @@ func unsupported(s *specs.Spec) error {
 	if err := unsupportedResources(s.Linux.Resources); err != nil {
 		return err
 	}
-	if s.Linux.Seccomp != nil {
-		return errors.New("linux.seccomp: not supported yet by this build")
-	}
 	for i, ns := range s.Linux.Namespaces {
 		if ns.Type == specs.UserNamespace || ns.Type == specs.TimeNamespace {
 			return errors.New("linux.namespaces: " + string(ns.Type) + " namespaces are not supported yet")

@@ -12,7 +12,11 @@ func TestFeaturesListsKnownOptions(t *testing.T) {
 			t.Errorf("listed mount option %q does not parse: %v", o, err)
 		}
 	}
-	if *f.Linux.Seccomp.Enabled {
-		t.Error("seccomp is not implemented yet but listed as enabled")
+	if *f.Linux.Seccomp.Enabled || len(f.Linux.Seccomp.Actions) != 0 {
+		t.Error("seccomp listed for a build without libseccomp")
+	}
+	sc := Features(Host{Seccomp: true}).Linux.Seccomp
+	if !*sc.Enabled || len(sc.Actions) != 9 || len(sc.Operators) != 7 || len(sc.SupportedFlags) != 4 {
+		t.Errorf("seccomp features: %+v", sc)
 	}
 }

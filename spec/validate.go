@@ -120,6 +120,11 @@ func checkRoot(v *validator) error {
 	case !st.IsDir():
 		return fieldErr("root.path", "rootfs %s is not a directory", rootfs)
 	}
+	// The host's own root can't be a container's: rt makes device nodes
+	// and mount points in the rootfs, which would change the host.
+	if hs, err := os.Stat("/"); err == nil && os.SameFile(st, hs) {
+		return fieldErr("root.path", "rootfs %s is the host's root directory", rootfs)
+	}
 	return nil
 }
 

@@ -46,6 +46,7 @@ func TestValidateErrors(t *testing.T) {
 		{"rootfs missing", func(s *specs.Spec, _ string) { s.Root.Path = "/nonexistent/rootfs" },
 			"root.path: rootfs /nonexistent/rootfs does not exist"},
 		{"rootfs is a file", func(s *specs.Spec, _ string) { s.Root.Path = "/dev/null" }, "root.path: rootfs /dev/null is not a directory"},
+		{"rootfs is the host root", func(s *specs.Spec, _ string) { s.Root.Path = "/" }, "root.path: rootfs / is the host's root directory"},
 		{"no process", func(s *specs.Spec, _ string) { s.Process = nil }, "process: missing, required for create"},
 		{"no args", func(s *specs.Spec, _ string) { s.Process.Args = nil }, "process.args: must not be empty"},
 		{"empty argv0", func(s *specs.Spec, _ string) { s.Process.Args = []string{""} }, "process.args[0]: empty program name"},

@@ -156,7 +156,7 @@ func (h *H) Bundle(muts ...func(*specs.Spec)) *Bundle {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		h.t.Fatal(err)
 	}
-	if out, err := exec.Command("cp", "-a", rootfsSrc, filepath.Join(dir, "rootfs")).CombinedOutput(); err != nil {
+	if out, err := helperOutput(exec.Command("cp", "-a", rootfsSrc, filepath.Join(dir, "rootfs"))); err != nil {
 		h.t.Fatalf("cp -a rootfs: %v: %s", err, out)
 	}
 	tpl, err := template()

@@ -112,22 +112,27 @@ func goTool() string {
 }
 
 func buildRT(out string) error {
-	cmd := exec.Command(goTool(), "build", "-o", out, "github.com/rt-oci/rt")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// As the Makefile: cgo for libseccomp, linked statically.
+	cmd := exec.Command(goTool(), "build", "-tags", "urfave_cli_no_docs,osusergo,netgo", "-ldflags", "-linkmode external -extldflags -static", "-o", out, "github.com/rt-oci/rt")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%v: %s", err, b)
 	}
 	return nil
 }
 
-// fixtures runs mkfixtures.sh from $RT_SHARED or ../../shared.
-func fixtures() (string, error) {
-	shared := os.Getenv("RT_SHARED")
-	if shared == "" {
-		wd, _ := os.Getwd()
-		shared = filepath.Join(wd, "..", "..", "shared")
+// sharedDir is $RT_SHARED, or ../../shared beside the repository.
+func sharedDir() string {
+	if shared := os.Getenv("RT_SHARED"); shared != "" {
+		return shared
 	}
-	script := filepath.Join(shared, "mkfixtures.sh")
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..", "shared")
+}
+
+// fixtures runs mkfixtures.sh from sharedDir().
+func fixtures() (string, error) {
+	script := filepath.Join(sharedDir(), "mkfixtures.sh")
 	out, err := exec.Command("bash", script).Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -267,6 +272,14 @@ func trackSpawn(pid int, add bool) {
 
 // reapZombies reaps every zombie child of the test process that is not an
 // rt command os/exec still waits for (container inits reparented to us).
+// helperOutput runs a helper command (cp, ...) to completion with
+// reapZombies held off, so its exit status is os/exec's to collect.
+func helperOutput(cmd *exec.Cmd) ([]byte, error) {
+	spawnMu.RLock()
+	defer spawnMu.RUnlock()
+	return cmd.CombinedOutput()
+}
+
 func reapZombies() {
 	spawnMu.Lock()
 	defer spawnMu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/rt-oci/rt/libct/cgroups"
+	"github.com/rt-oci/rt/libct/seccomp"
 	"github.com/rt-oci/rt/libct/security"
 	"github.com/rt-oci/rt/spec"
 )
@@ -18,7 +19,7 @@ var featuresCommand = &cli.Command{
 		v2 := cgroups.IsV2()
 		// apparmor/selinux "enabled" means compiled in (runtime-spec);
 		// whether the host runs them is told by annotations.
-		h := spec.Host{CgroupV1: !v2, CgroupV2: v2, AppArmor: true, SELinux: true}
+		h := spec.Host{CgroupV1: !v2, CgroupV2: v2, AppArmor: true, SELinux: true, Seccomp: seccomp.Supported}
 		f := spec.Features(h)
 		f.Annotations["org.rt.host.apparmor"] = onOff(security.AppArmorEnabled())
 		f.Annotations["org.rt.host.selinux"] = onOff(security.SELinuxEnabled())

@@ -34,11 +34,18 @@ func runExec(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		}
 		unix.Close(fds[0])
 	}
-	w, err := becomeProcess(p, b.PreserveFds)
+	w, err := becomeProcess(p, b.PreserveFds, b.Seccomp, listenerTo(conn))
 	if err != nil {
 		return err
 	}
 	// The socket is close-on-exec: the host reads EOF once the exec worked.
 	w.exec(func(err error) { conn.Send(proto.Msg{Type: proto.TypeError, Error: err.Error()}) })
 	return nil
+}
+
+// listenerTo sends a seccomp notify listener to the host over conn.
+func listenerTo(conn *proto.Conn) func(fd int) error {
+	return func(fd int) error {
+		return conn.Send(proto.Msg{Type: proto.TypeSeccompListener}, fd)
+	}
 }

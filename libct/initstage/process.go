@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rt-oci/rt/libct/seccomp"
 	"github.com/rt-oci/rt/libct/security"
 	"github.com/rt-oci/rt/spec"
 )
@@ -25,12 +26,19 @@ type workload struct {
 }
 
 // becomeProcess applies the fields of process that the init takes on
-// itself, in this order: rlimits, cwd, environment, the capability
-// bounding set, user and groups, the other capability sets,
-// no_new_privs; then it marks every descriptor but stdio and the first
-// preserveFds extra ones close-on-exec (CVE-2024-21626). It returns the
-// program to exec, resolved with the container's PATH.
-func becomeProcess(p *specs.Process, preserveFds int) (*workload, error) {
+// itself, in this order: rlimits, cwd, environment, LSM labels, the
+// capability bounding set, user and groups (keeping capabilities),
+// no_new_privs, the descriptor sweep (every descriptor but stdio and the
+// first preserveFds extra ones becomes close-on-exec: CVE-2024-21626),
+// the seccomp filter, the other capability sets. It returns the program
+// to exec, resolved with the container's PATH.
+//
+// Without no_new_privs, loading a seccomp filter needs CAP_SYS_ADMIN: the
+// filter goes in while every permitted capability is still raised, and
+// only then are the final sets applied (so the profile must allow
+// capset, as every usable one does). listener receives the seccomp
+// notify descriptor when the profile has SCMP_ACT_NOTIFY rules.
+func becomeProcess(p *specs.Process, preserveFds int, filter *seccomp.Program, listener func(fd int) error) (*workload, error) {
 	if err := setRlimits(p.Rlimits); err != nil {
 		return nil, err
 	}
@@ -55,13 +63,10 @@ func becomeProcess(p *specs.Process, preserveFds int) (*workload, error) {
 			return nil, err
 		}
 	}
-	if err := setUser(p.User, caps != nil); err != nil {
+	// With a filter to load, the user switch keeps the capabilities
+	// until the filter is in.
+	if err := setUser(p.User, caps != nil || filter != nil); err != nil {
 		return nil, err
-	}
-	if caps != nil {
-		if err := caps.Apply(); err != nil {
-			return nil, err
-		}
 	}
 	if p.NoNewPrivileges {
 		if err := security.NoNewPrivs(); err != nil {
@@ -71,7 +76,52 @@ func becomeProcess(p *specs.Process, preserveFds int) (*workload, error) {
 	if err := unix.CloseRange(uint(3+preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("close descriptors: %w", err)
 	}
+	if filter != nil {
+		if err := loadFilter(filter, p.NoNewPrivileges, listener); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case caps != nil:
+		if err := caps.Apply(); err != nil {
+			if filter != nil {
+				err = fmt.Errorf("%w (after loading linux.seccomp: does the profile allow capset?)", err)
+			}
+			return nil, err
+		}
+	case filter != nil && p.User.UID != 0:
+		// Without process.capabilities a non-root user ends with none,
+		// as the plain user switch would have left it.
+		if err := (&security.Caps{}).Apply(); err != nil {
+			return nil, err
+		}
+	}
 	return &workload{path: path, args: p.Args, env: env}, nil
+}
+
+// loadFilter installs the seccomp filter on this thread (the one that
+// execs) and hands a notify listener to listener.
+func loadFilter(filter *seccomp.Program, nnp bool, listener func(fd int) error) error {
+	if !nnp {
+		if err := security.RaisePermitted(); err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+	}
+	fd, err := seccomp.Load(filter)
+	if err != nil {
+		if errors.Is(err, unix.EACCES) {
+			err = fmt.Errorf("%w (without process.noNewPrivileges, loading a filter needs CAP_SYS_ADMIN)", err)
+		}
+		return err
+	}
+	if fd < 0 {
+		return nil
+	}
+	defer unix.Close(fd)
+	if listener == nil {
+		return errors.New("linux.seccomp: SCMP_ACT_NOTIFY rules but nobody to pass the listener to")
+	}
+	return listener(fd)
 }
 
 // exec replaces the init with the workload. It returns only if that

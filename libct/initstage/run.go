@@ -107,7 +107,7 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return err
 		}
 	}
-	w, err := becomeProcess(p, b.PreserveFds)
+	w, err := becomeProcess(p, b.PreserveFds, b.Seccomp, listenerTo(conn))
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package proto
 
 import (
 	"encoding/json"
+
+	"github.com/rt-oci/rt/libct/seccomp"
 )
 
 // Bootstrap is the first message, host → init. Descriptors sent with it, in
@@ -28,6 +30,8 @@ type Bootstrap struct {
 	UnshareCgroupNS bool `json:"unshareCgroupNS,omitempty"`
 	// Process is the process of an exec (ModeExec), as process.json.
 	Process json.RawMessage `json:"process,omitempty"`
+	// Seccomp is linux.seccomp compiled by the host; the init loads it.
+	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
 }
 
 // Bootstrap modes.
@@ -51,6 +55,10 @@ const (
 	// TypeHooksDone, host → init: Error is set if a hook failed; State is
 	// the state JSON for the createContainer and startContainer hooks.
 	TypeHooksDone = "hooksDone"
+	// TypeSeccompListener, init → host: the seccomp notify listener is
+	// the descriptor of this message; the host passes it on to
+	// linux.seccomp.listenerPath. No answer.
+	TypeSeccompListener = "seccompListener"
 )
 
 // Msg is a message after the bootstrap, either way.

@@ -124,3 +124,22 @@ func NoNewPrivs() error {
 	}
 	return nil
 }
+
+// RaisePermitted makes every permitted capability of the calling thread
+// effective (after a user switch with keep-caps only the permitted set
+// survives). Used to load a seccomp filter, which needs CAP_SYS_ADMIN
+// without no_new_privs, before the final sets are applied.
+func RaisePermitted() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	for i := range data {
+		data[i].Effective = data[i].Permitted
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %w", err)
+	}
+	return nil
+}
