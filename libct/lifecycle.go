@@ -176,11 +176,8 @@ func destroy(h *state.Handle, st *state.State) error {
 	if cg != nil {
 		// Processes left in the cgroup (the container shared the host pid
 		// namespace, or the init died first) go too.
-		if pids, _ := cg.Pids(); len(pids) > 0 {
-			for _, p := range pids {
-				unix.Kill(p, unix.SIGKILL)
-			}
-		}
+		// v2: cgroup.kill (no PID can be reused in between); v1: each PID.
+		cgroups.Kill(cg)
 		if st.CgroupCreated {
 			if err := cg.Destroy(); err != nil {
 				return fmt.Errorf("delete container %q: remove cgroup: %w", st.ID, err)

@@ -60,6 +60,16 @@
 // tables per controller (v1_resources.go, v2_resources.go), so each of these
 // is one more entry.
 //
+// # Live containers: update, stats, OOM, kill
+//
+// [Update] is Set for `rt update`: devices only when given (last), and all
+// or nothing (every control file is read before its first write and
+// written back if a later write fails). [GetStats] reads the counters into
+// [Stats], which marshals to runc's `events --stats` shape. [NotifyOOM]
+// watches for OOM kills (v1: eventfd on memory.oom_control; v2: inotify on
+// memory.events, "oom_kill" rising). [Kill] SIGKILLs the whole cgroup (v2:
+// cgroup.kill). docs/cgroups.md has the file-by-file tables.
+//
 // # Devices on cgroup v2
 //
 // Cgroup v2 has no devices controller. When linux.resources.devices is

@@ -28,6 +28,7 @@ var (
 // message reads "write /sys/fs/cgroup/...: invalid argument".
 func writeFile(dir, name, val string) error {
 	p := filepath.Join(dir, name)
+	noteWrite(dir, name, val)
 	if traceWrite != nil {
 		defer traceWrite(p, val)
 	}

@@ -48,6 +48,7 @@ func newApp() *cli.App {
 			specCommand, createCommand, startCommand, runCommand, stateCommand,
 			killCommand, deleteCommand, listCommand, featuresCommand,
 			pauseCommand, resumeCommand, psCommand, execCommand,
+			updateCommand, eventsCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
