@@ -232,6 +232,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		Join:          plan.join,
 		CgroupFd:      cgfd,
 		LateExecCheck: true,
+		UserMaps:      idMapWriter(s),
 	})
 	child.Close()
 	if cgfd >= 0 {

@@ -17,7 +17,7 @@ import (
 //go:nocheckptr
 //go:noinline
 func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, inherit, joinTypes, joinFds []uintptr,
-	errFd, pidFd int, join bool) (pid int, step, errno uint32) {
+	errFd, pidFd, goFd, goWr int, join, becomeRoot bool) (pid int, step, errno uint32) {
 	var (
 		r1    uintptr
 		e     syscall.Errno
@@ -25,6 +25,7 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, inherit, joinTypes
 		msg   [2]uint32
 		child int32
 		empty [1]byte
+		gobuf [1]byte
 	)
 	runtime_BeforeFork()
 	if join {
@@ -69,6 +70,30 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, inherit, joinTypes
 			}
 		}
 		// The init (grandchild) goes on below.
+	}
+	if goFd >= 0 {
+		// Wait until the parent has written the user namespace's ID maps
+		// (EOF if it died: our copy of the write end is closed first).
+		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(goWr), 0, 0)
+		r1, _, e = syscall.RawSyscall(syscall.SYS_READ, uintptr(goFd), uintptr(unsafe.Pointer(&gobuf[0])), 1)
+		if e != 0 || r1 != 1 {
+			msg = [2]uint32{stepSync, uint32(e)}
+			goto fail
+		}
+	}
+	if becomeRoot {
+		// In a new or joined user namespace, become its root, or the exec
+		// would drop every capability. setgroups fails where the namespace
+		// denies it; the init sets the groups itself later.
+		syscall.RawSyscall(syscall.SYS_SETGROUPS, 0, 0, 0)
+		_, _, e = syscall.RawSyscall(syscall.SYS_SETRESGID, 0, 0, 0)
+		if e == 0 {
+			_, _, e = syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0)
+		}
+		if e != 0 {
+			msg = [2]uint32{stepRoot, uint32(e)}
+			goto fail
+		}
 	}
 	for i = 0; i < len(inherit); i++ {
 		_, _, e = syscall.RawSyscall(syscall.SYS_FCNTL, inherit[i], syscall.F_SETFD, 0)

@@ -36,6 +36,10 @@ type Attr struct {
 	// learns whether the exec worked from Process.WaitExec, so it can do
 	// other work meanwhile.
 	LateExecCheck bool
+	// UserMaps, with CLONE_NEWUSER in Clone, writes the new user
+	// namespace's uid_map and gid_map for the child's PID; the child
+	// waits for it before it becomes root there and execs.
+	UserMaps func(pid int) error
 }
 
 // Process is a started process: the caller's direct child.
@@ -44,6 +48,21 @@ type Process struct {
 	Pidfd int // -1 when the kernel gave none
 	errFd int // read end of the exec status pipe, until WaitExec
 	attr  *Attr
+}
+
+// kill ends and reaps a process that failed before its exec.
+func (p *Process) kill() {
+	if p.Pidfd >= 0 {
+		unix.PidfdSendSignal(p.Pidfd, unix.SIGKILL, nil, 0)
+	} else {
+		unix.Kill(p.Pid, unix.SIGKILL)
+	}
+	var ws unix.WaitStatus
+	unix.Wait4(p.Pid, &ws, 0, nil)
+	if p.Pidfd >= 0 {
+		unix.Close(p.Pidfd)
+	}
+	unix.Close(p.errFd)
 }
 
 // WaitExec waits until the process has exec'd (nil) or failed before that
@@ -75,6 +94,8 @@ const (
 	stepInherit
 	stepExec
 	stepPidPipe
+	stepSync
+	stepRoot
 )
 
 var stepNames = map[uint32]string{
@@ -83,6 +104,8 @@ var stepNames = map[uint32]string{
 	stepInherit: "fcntl",
 	stepExec:    "execveat",
 	stepPidPipe: "report pid",
+	stepSync:    "wait for the ID maps",
+	stepRoot:    "become root in the user namespace",
 }
 
 // cloneArgs is struct clone_args of clone3(2).
@@ -149,6 +172,37 @@ func Spawn(a *Attr) (*Process, error) {
 	for i, j := range a.Join {
 		joinTypes[i], joinFds[i] = j.Type, uintptr(j.Fd)
 	}
+	// In a user namespace it makes or joins, the child becomes its root
+	// before the exec; a new one needs its ID maps first.
+	becomeRoot := a.Clone&unix.CLONE_NEWUSER != 0
+	for _, j := range a.Join {
+		if j.Type == unix.CLONE_NEWUSER {
+			becomeRoot = true
+		}
+	}
+	var gop = [2]int{-1, -1}
+	if a.Clone&unix.CLONE_NEWUSER != 0 {
+		if a.UserMaps == nil {
+			unix.Close(errp[1])
+			if join {
+				unix.Close(pidp[1])
+			}
+			return nil, errors.New("nsenter: a new user namespace needs UserMaps")
+		}
+		if err := unix.Pipe2(gop[:], unix.O_CLOEXEC); err != nil {
+			unix.Close(errp[1])
+			if join {
+				unix.Close(pidp[1])
+			}
+			return nil, fmt.Errorf("nsenter: pipe: %w", err)
+		}
+		defer unix.Close(gop[0])
+		defer func() {
+			if gop[1] >= 0 {
+				unix.Close(gop[1])
+			}
+		}()
+	}
 	inherit := make([]uintptr, len(a.Inherit))
 	for i, fd := range a.Inherit {
 		inherit[i] = uintptr(fd)
@@ -175,7 +229,7 @@ func Spawn(a *Attr) (*Process, error) {
 	}
 
 	syscall.ForkLock.Lock()
-	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, inherit, joinTypes, joinFds, errp[1], pidp[1], join)
+	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot)
 	syscall.ForkLock.Unlock()
 	unix.Close(errp[1])
 	if join {
@@ -213,6 +267,18 @@ func Spawn(a *Attr) (*Process, error) {
 	}
 	p.errFd, p.attr = errp[0], a
 	keepErr = true
+	if gop[1] >= 0 {
+		err := a.UserMaps(p.Pid)
+		if err == nil {
+			_, err = unix.Write(gop[1], []byte{0})
+		}
+		unix.Close(gop[1])
+		gop[1] = -1
+		if err != nil {
+			p.kill()
+			return nil, err
+		}
+	}
 	if a.LateExecCheck {
 		return p, nil
 	}

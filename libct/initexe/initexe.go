@@ -30,6 +30,10 @@ func Open(root string) (int, error) {
 	return nsenter.SealedBytes("rt-init", embedded)
 }
 
+// initMode lets any user exec the init: in a user namespace the init
+// execs as the namespace's root, a host UID other than rt's.
+const initMode = 0o555
+
 // cached returns the path of the embedded program written out under root,
 // keyed by the identity of the running rt binary (a new build gets a new
 // key; older keys are removed when a new one is written).
@@ -42,7 +46,7 @@ func cached(root string) (string, error) {
 	top := filepath.Join(root, cacheDir)
 	dir := filepath.Join(top, key)
 	p := filepath.Join(dir, "rt-init")
-	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(embedded)) {
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(embedded)) && fi.Mode().Perm() == initMode {
 		return p, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -54,7 +58,7 @@ func cached(root string) (string, error) {
 	}
 	_, err = tmp.Write(embedded)
 	if err == nil {
-		err = tmp.Chmod(0o500)
+		err = tmp.Chmod(initMode)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
