@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -73,6 +74,10 @@ func Exec(o *ExecOpts) (int, error) {
 	return code, nil
 }
 
+// execSetupTimeout bounds the time from the clone of an exec's process to
+// its exec of the workload.
+const execSetupTimeout = 60 * time.Second
+
 type execProc struct {
 	pid, pidfd int
 	master     *os.File // terminal relayed by a foreground exec
@@ -113,6 +118,13 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	if t, err := state.StartTime(st.Pid); err != nil || t != st.PidStart {
 		return nil, fmt.Errorf("cannot exec in container %q: %w", o.ID, ErrNotRunning)
 	}
+	// The init's root, for a container without a mount namespace of its
+	// own (only chrooted); opened before initNamespaces' liveness probe.
+	rootFd, err := unix.Open("/proc/"+strconv.Itoa(st.Pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot exec in container %q: %w", o.ID, ErrNotRunning)
+	}
+	defer unix.Close(rootFd)
 	joins, err := initNamespaces(st.Pid, initFd)
 	if err != nil {
 		return nil, fmt.Errorf("cannot exec in container %q: %w", o.ID, err)
@@ -122,6 +134,12 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 			unix.Close(j.Fd)
 		}
 	}()
+	chroot := true
+	for _, j := range joins {
+		if j.Type == unix.CLONE_NEWNS {
+			chroot = false // joining the mount namespace gives its root
+		}
+	}
 	var cg cgroups.Manager
 	cgfd := -1
 	if len(st.CgroupPaths) > 0 {
@@ -161,6 +179,7 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 		Join:          joins,
 		CgroupFd:      cgfd,
 		LateExecCheck: true,
+		CloseInChild:  []int{h.LockFd()},
 	})
 	child.Close()
 	if err != nil {
@@ -168,7 +187,7 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	}
 	x := &execProc{pid: np.Pid, pidfd: np.Pidfd}
 	defer func() {
-		if err != nil {
+		if err != nil && x.pid > 0 {
 			killReap(x.pid, x.pidfd)
 			if x.pidfd >= 0 {
 				unix.Close(x.pidfd)
@@ -187,6 +206,17 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 			return nil, err
 		}
 	}
+	// The process is in the container's namespaces and cgroups: a delete
+	// from now on ends it with the rest. The record needs no lock any
+	// more, and the container must not be able to hold it (by stopping
+	// the new process before its exec).
+	h.Close()
+	// Nor can it make rt wait forever: past the deadline the new process
+	// is killed, which ends every wait below.
+	watchdog := time.AfterFunc(execSetupTimeout, func() {
+		unix.PidfdSendSignal(x.pidfd, unix.SIGKILL, nil, 0)
+	})
+	defer watchdog.Stop()
 	if p := o.Process; p.OOMScoreAdj != nil {
 		if err = setOOMScoreAdj(x.pid, *p.OOMScoreAdj); err != nil {
 			return nil, err
@@ -202,6 +232,10 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	}
 	b := &proto.Bootstrap{Mode: proto.ModeExec, ID: o.ID, Process: raw, PreserveFds: o.PreserveFds, Seccomp: filter}
 	var sendFds []int
+	if chroot {
+		b.Chroot = true
+		sendFds = append(sendFds, rootFd)
+	}
 	relaySock := -1
 	if o.Process.Terminal {
 		var csock int

@@ -16,7 +16,7 @@ import (
 //go:norace
 //go:nocheckptr
 //go:noinline
-func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, inherit, joinTypes, joinFds []uintptr,
+func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit, joinTypes, joinFds []uintptr,
 	errFd, pidFd, goFd, goWr int, join, becomeRoot bool) (pid int, step, errno uint32) {
 	var (
 		r1    uintptr
@@ -45,6 +45,14 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, inherit, joinTypes
 
 	// In the child.
 	runtime_AfterForkInChild()
+	// Non-dumpable from the first instruction: once it is in a
+	// container's pid namespace nobody there may ptrace it or read its
+	// descriptors (it holds rt's privileges); the exec of the workload
+	// makes it dumpable again.
+	syscall.RawSyscall6(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
+	for i = 0; i < len(closeFds); i++ {
+		syscall.RawSyscall(syscall.SYS_CLOSE, closeFds[i], 0, 0)
+	}
 	if join {
 		for i = 0; i < len(joinFds); i++ {
 			_, _, e = syscall.RawSyscall(unix.SYS_SETNS, joinFds[i], joinTypes[i], 0)

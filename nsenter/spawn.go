@@ -36,6 +36,9 @@ type Attr struct {
 	// learns whether the exec worked from Process.WaitExec, so it can do
 	// other work meanwhile.
 	LateExecCheck bool
+	// CloseInChild are descriptors the child closes first (a lock a stopped
+	// child must not keep held).
+	CloseInChild []int
 	// UserMaps, with CLONE_NEWUSER in Clone, writes the new user
 	// namespace's uid_map and gid_map for the child's PID; the child
 	// waits for it before it becomes root there and execs.
@@ -203,6 +206,10 @@ func Spawn(a *Attr) (*Process, error) {
 			}
 		}()
 	}
+	closeFds := make([]uintptr, len(a.CloseInChild))
+	for i, fd := range a.CloseInChild {
+		closeFds[i] = uintptr(fd)
+	}
 	inherit := make([]uintptr, len(a.Inherit))
 	for i, fd := range a.Inherit {
 		inherit[i] = uintptr(fd)
@@ -229,7 +236,7 @@ func Spawn(a *Attr) (*Process, error) {
 	}
 
 	syscall.ForkLock.Lock()
-	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot)
+	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, closeFds, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot)
 	syscall.ForkLock.Unlock()
 	unix.Close(errp[1])
 	if join {

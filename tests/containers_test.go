@@ -220,7 +220,12 @@ func TestDeleteKillsLeftovers(t *testing.T) {
 		id := h.ID("left")
 		h.MustRT("run", "-d", "--bundle", b.Dir, id)
 		h.WaitStatus(id, specs.StateStopped)
-		left := procsInCgroup(b.Cgroup)
+		// The shell's child may not have exec'd sleep yet.
+		var left []Proc
+		waitFor(3*time.Second, func() bool {
+			left = procsInCgroup(b.Cgroup)
+			return len(left) == 1 && left[0].Comm == "sleep"
+		})
 		if len(left) != 1 || left[0].Comm != "sleep" {
 			t.Fatalf("want the sleep left in cgroup %s, found %v", b.Cgroup, left)
 		}

@@ -75,7 +75,28 @@ var execCommand = &cli.Command{
 // the container's own process with the command line's changes.
 func execProcess(c *cli.Context, id string) (*specs.Process, error) {
 	if path := c.String("process"); path != "" {
-		return spec.LoadProcess(path)
+		p, err := spec.LoadProcess(path)
+		if err != nil {
+			return nil, err
+		}
+		// As runc: what process.json leaves out of the security settings
+		// comes from the container's own process.
+		s, err := libct.Config(c.String("root"), id)
+		if err != nil {
+			return nil, err
+		}
+		if s.Process != nil {
+			if p.Capabilities == nil {
+				p.Capabilities = s.Process.Capabilities
+			}
+			if p.ApparmorProfile == "" {
+				p.ApparmorProfile = s.Process.ApparmorProfile
+			}
+			if p.SelinuxLabel == "" {
+				p.SelinuxLabel = s.Process.SelinuxLabel
+			}
+		}
+		return p, nil
 	}
 	if c.NArg() < 2 {
 		return nil, errors.New("exec: missing command (usage: rt exec ID COMMAND [ARG...] or --process FILE)")

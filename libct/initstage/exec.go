@@ -24,6 +24,19 @@ func runExec(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	if len(p.Args) == 0 {
 		return errors.New("init: bootstrap without process.args")
 	}
+	if b.Chroot {
+		if len(fds) < 1 {
+			return errors.New("init: container root missing")
+		}
+		if err := unix.Fchdir(fds[0]); err != nil {
+			return fmt.Errorf("init: enter the container's root: %w", err)
+		}
+		if err := unix.Chroot("."); err != nil {
+			return fmt.Errorf("init: chroot to the container's root: %w", err)
+		}
+		unix.Close(fds[0])
+		fds = fds[1:]
+	}
 	if b.Console {
 		if len(fds) < 1 {
 			return errors.New("init: console socket missing")

@@ -54,18 +54,17 @@ func becomeProcess(p *specs.Process, preserveFds int, filter *seccomp.Program, l
 	if err := security.ApplyLSM(p); err != nil {
 		return nil, err
 	}
+	// No process.capabilities means no capabilities (as runc).
 	caps, err := security.ResolveCaps(p.Capabilities)
 	if err != nil {
 		return nil, err
 	}
-	if caps != nil {
-		if err := caps.DropBounding(); err != nil {
-			return nil, err
-		}
+	if err := caps.DropBounding(); err != nil {
+		return nil, err
 	}
-	// With a filter to load, the user switch keeps the capabilities
-	// until the filter is in.
-	if err := setUser(p.User, caps != nil || filter != nil); err != nil {
+	// The user switch keeps the capabilities: the final sets (and, before
+	// them, the seccomp filter) come last.
+	if err := setUser(p.User, true); err != nil {
 		return nil, err
 	}
 	if p.NoNewPrivileges {
@@ -81,20 +80,11 @@ func becomeProcess(p *specs.Process, preserveFds int, filter *seccomp.Program, l
 			return nil, err
 		}
 	}
-	switch {
-	case caps != nil:
-		if err := caps.Apply(); err != nil {
-			if filter != nil {
-				err = fmt.Errorf("%w (after loading linux.seccomp: does the profile allow capset?)", err)
-			}
-			return nil, err
+	if err := caps.Apply(); err != nil {
+		if filter != nil {
+			err = fmt.Errorf("%w (after loading linux.seccomp: does the profile allow capset?)", err)
 		}
-	case filter != nil && p.User.UID != 0:
-		// Without process.capabilities a non-root user ends with none,
-		// as the plain user switch would have left it.
-		if err := (&security.Caps{}).Apply(); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	return &workload{path: path, args: p.Args, env: env}, nil
 }

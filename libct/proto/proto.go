@@ -32,6 +32,10 @@ type Bootstrap struct {
 	Process json.RawMessage `json:"process,omitempty"`
 	// Seccomp is linux.seccomp compiled by the host; the init loads it.
 	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
+	// Chroot (exec into a container without its own mount namespace):
+	// the first descriptor is the container's root; the init chroots
+	// there before anything else.
+	Chroot bool `json:"chroot,omitempty"`
 }
 
 // Bootstrap modes.

@@ -2,8 +2,6 @@ package security
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -18,10 +16,11 @@ type Caps struct {
 }
 
 // ResolveCaps turns the names of process.capabilities into masks, naming
-// the field of an unknown capability.
+// the field of an unknown capability. A missing field means no
+// capabilities.
 func ResolveCaps(c *specs.LinuxCapabilities) (*Caps, error) {
 	if c == nil {
-		return nil, nil
+		return &Caps{}, nil // none at all, as runc
 	}
 	r := &Caps{}
 	sets := []struct {
@@ -47,17 +46,19 @@ func ResolveCaps(c *specs.LinuxCapabilities) (*Caps, error) {
 	return r, nil
 }
 
-// LastCap is the highest capability the kernel knows.
+// LastCap is the highest capability the kernel knows, probed with
+// PR_CAPBSET_READ (EINVAL past the last one). Never read from
+// /proc/sys/kernel/cap_last_cap: in the init that is the container's /proc,
+// which an image or a container can fake to keep the bounding set full.
 func LastCap() int {
-	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
-	if err != nil {
-		return 40
+	last := 0
+	for i := 0; i < 64; i++ {
+		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(i), 0, 0, 0); err != nil {
+			break
+		}
+		last = i
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 40
-	}
-	return n
+	return last
 }
 
 // DropBounding removes every capability not in c.Bounding from the

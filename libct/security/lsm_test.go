@@ -2,6 +2,7 @@ package security
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,5 +62,16 @@ func TestCheckProcFile(t *testing.T) {
 	defer unix.Close(fd)
 	if err := checkProcFile(fd); err != nil {
 		t.Fatalf("/proc/self/stat: %v", err)
+	}
+}
+
+// LastCap comes from the kernel, not from /proc.
+func TestLastCapProbed(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		t.Skip(err)
+	}
+	if got, want := LastCap(), strings.TrimSpace(string(b)); fmt.Sprint(got) != want {
+		t.Errorf("LastCap() = %d, cap_last_cap says %s", got, want)
 	}
 }

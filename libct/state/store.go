@@ -138,6 +138,10 @@ func lock(id, dir string) (*Handle, error) {
 }
 
 // Close releases the lock.
+// LockFd is the descriptor holding the lock, for a child to close:
+// a forked copy would keep the lock.
+func (h *Handle) LockFd() int { return h.fd }
+
 func (h *Handle) Close() {
 	if h.fd >= 0 {
 		unix.Close(h.fd)
