@@ -223,7 +223,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		child.Close()
 		return nil, err
 	}
-	p, err := nsenter.Spawn(&nsenter.Attr{
+	p, err := spawnIn(&nsenter.Attr{
 		ExeFd:         exe,
 		Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
 		Env:           []string{"GOMAXPROCS=1"},
@@ -233,7 +233,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		CgroupFd:      cgfd,
 		LateExecCheck: true,
 		UserMaps:      idMapWriter(s),
-	})
+	}, timeOffsets(s))
 	child.Close()
 	if cgfd >= 0 {
 		unix.Close(cgfd)

@@ -57,7 +57,6 @@ func TestDeviceRulesAndSplit(t *testing.T) {
 func TestUnsupported(t *testing.T) {
 	one := uint64(1)
 	for field, s := range map[string]*specs.Spec{
-		"linux.namespaces":          {Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.TimeNamespace}}}},
 		"linux.resources.cpu.burst": {Linux: &specs.Linux{Resources: &specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: &one}}}},
 		"mounts: not applied": {Mounts: []specs.Mount{{Destination: "/x"}}, Linux: &specs.Linux{
 			Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"}}}},

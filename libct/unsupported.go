@@ -47,9 +47,6 @@ func unsupported(s *specs.Spec) error {
 		return err
 	}
 	for i, ns := range s.Linux.Namespaces {
-		if ns.Type == specs.TimeNamespace {
-			return errors.New("linux.namespaces: " + string(ns.Type) + " namespaces are not supported yet")
-		}
 		if ns.Type == specs.MountNamespace && ns.Path != "" {
 			if err := joinedMountNS(s, i); err != nil {
 				return err

@@ -42,7 +42,7 @@ func Features(h Host) *features.Features {
 		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 		MountOptions:  MountOptionNames(),
 		Linux: &features.Linux{
-			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "uts"},
+			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 			Capabilities: caps,
 			Cgroup: &features.Cgroup{
 				V1: &h.CgroupV1, V2: &h.CgroupV2, Systemd: &f, SystemdUser: &f, Rdma: &f,
