@@ -301,6 +301,16 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		b.Console = true
 		sendFds = append(sendFds, csock)
 	}
+	// Idmapped bind mounts are made here and attached by the init.
+	idFds, idList, err := idmappedMounts(s, bundle, p.Pid)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFds(idFds)
+	for _, m := range idList {
+		b.IDMapped = append(b.IDMapped, proto.IDMapped{Mount: m.Mount, Fd: len(sendFds) + m.Fd})
+	}
+	sendFds = append(sendFds, idFds...)
 	if err = parent.Send(b, sendFds...); err != nil {
 		return nil, err
 	}

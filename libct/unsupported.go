@@ -20,16 +20,6 @@ func unsupported(s *specs.Spec) error {
 			return errors.New("process.execCPUAffinity: not supported yet")
 		}
 	}
-	for i, m := range s.Mounts {
-		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-			return fmt.Errorf("mounts[%d].uidMappings: idmapped mounts are not supported yet", i)
-		}
-		for _, o := range m.Options {
-			if o == "idmap" || o == "ridmap" {
-				return fmt.Errorf("mounts[%d].options: %q (idmapped mounts) is not supported yet", i, o)
-			}
-		}
-	}
 	if s.Linux == nil {
 		return nil
 	}

@@ -119,3 +119,30 @@ fail:
 		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 253, 0, 0)
 	}
 }
+
+// rawUserNSChild forks a child in a new user namespace that closes its
+// copy of the pipe's write end and waits for EOF on the read end, then
+// exits. Same rules as rawSpawn.
+//
+//go:norace
+//go:nocheckptr
+//go:noinline
+func rawUserNSChild(rd, wr int) (pid int, errno syscall.Errno) {
+	var (
+		r1  uintptr
+		e   syscall.Errno
+		buf [1]byte
+	)
+	runtime_BeforeFork()
+	r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(unix.CLONE_NEWUSER|syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	if e != 0 || r1 != 0 {
+		runtime_AfterFork()
+		return int(r1), e
+	}
+	runtime_AfterForkInChild()
+	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(wr), 0, 0)
+	syscall.RawSyscall(syscall.SYS_READ, uintptr(rd), uintptr(unsafe.Pointer(&buf[0])), 1)
+	for {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+	}
+}

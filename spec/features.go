@@ -51,7 +51,7 @@ func Features(h Host) *features.Features {
 			Apparmor:        &features.Apparmor{Enabled: &h.AppArmor},
 			Selinux:         &features.Selinux{Enabled: &h.SELinux},
 			IntelRdt:        &features.IntelRdt{Enabled: &f},
-			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &f}},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: boolPtr(true)}},
 			NetDevices:      &features.NetDevices{Enabled: &f},
 		},
 		Annotations: map[string]string{
@@ -60,6 +60,8 @@ func Features(h Host) *features.Features {
 		PotentiallyUnsafeConfigAnnotations: nil,
 	}
 }
+
+func boolPtr(b bool) *bool { return &b }
 
 // seccompFeatures lists what linux.seccomp accepts in this build.
 func seccompFeatures(enabled bool) *features.Seccomp {

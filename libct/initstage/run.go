@@ -64,6 +64,7 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		if err := rootfs.Setup(&rootfs.Config{
 			Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
 			CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2, BeforePivot: beforePivot,
+			IDMapped: idmapped(b, fds),
 		}); err != nil {
 			return err
 		}
@@ -194,4 +195,19 @@ func mountNS(s *specs.Spec) (created, joined bool) {
 		}
 	}
 	return false, false
+}
+
+// idmapped maps mounts[] indexes to the detached idmapped mounts the host
+// sent with the bootstrap.
+func idmapped(b *proto.Bootstrap, fds []int) map[int]int {
+	if len(b.IDMapped) == 0 {
+		return nil
+	}
+	m := map[int]int{}
+	for _, x := range b.IDMapped {
+		if x.Fd >= 0 && x.Fd < len(fds) {
+			m[x.Mount] = fds[x.Fd]
+		}
+	}
+	return m
 }

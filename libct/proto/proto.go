@@ -36,6 +36,16 @@ type Bootstrap struct {
 	// the first descriptor is the container's root; the init chroots
 	// there before anything else.
 	Chroot bool `json:"chroot,omitempty"`
+	// IDMapped: detached idmapped mounts the host made for mounts[]
+	// (libct/idmap.go); Fd is the position among the bootstrap's
+	// descriptors.
+	IDMapped []IDMapped `json:"idmapped,omitempty"`
+}
+
+// IDMapped is one idmapped bind mount, ready to attach.
+type IDMapped struct {
+	Mount int `json:"mount"` // index in mounts[]
+	Fd    int `json:"fd"`    // position among the bootstrap's descriptors
 }
 
 // Bootstrap modes.

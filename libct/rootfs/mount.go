@@ -27,6 +27,9 @@ func mountOne(root *os.File, c *Config, i int, m specs.Mount) error {
 	var wrap = func(err error) error {
 		return fmt.Errorf("%s: mount %s (%s) on %s: %w", field, m.Source, m.Type, m.Destination, err)
 	}
+	if fd, ok := c.IDMapped[i]; ok {
+		return wrapNil(attachIDMapped(root, fd, dest, opts), wrap)
+	}
 	if m.Type == "bind" || opts.Bind {
 		return wrapNil(bindMount(root, c, m, dest, opts), wrap)
 	}
@@ -116,6 +119,36 @@ func bindMount(root *os.File, c *Config, m specs.Mount, dest string, opts spec.M
 	if err := mountAt(procFd(srcf), target, "", flags, ""); err != nil {
 		return err
 	}
+	return remountBind(root, dest, opts)
+}
+
+// attachIDMapped moves a detached idmapped mount (made by the host) to
+// dest, then applies the options as for a bind.
+func attachIDMapped(root *os.File, fd int, dest string, opts spec.MountOptions) error {
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	var target *os.File
+	var err error
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		target, err = mkdirIn(root, dest, 0o755)
+	} else {
+		target, err = mkfileIn(root, dest)
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := unix.MoveMount(fd, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount of the idmapped mount: %w", err)
+	}
+	return remountBind(root, dest, opts)
+}
+
+// remountBind applies a bind mount's options at dest.
+func remountBind(root *os.File, dest string, opts spec.MountOptions) error {
 	// Flags other than bind need a remount of the new mount.
 	extra := opts.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	if extra != 0 || opts.ClearFlags != 0 {

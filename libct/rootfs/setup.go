@@ -24,6 +24,9 @@ type Config struct {
 	// BeforePivot runs after the mounts and /dev, in the container's mount
 	// namespace, before the sysctls, masks and pivot_root (the hooks' moment).
 	BeforePivot func() error
+	// IDMapped: mounts[] index -> a detached idmapped mount made by the
+	// host, attached in place of the bind (mount.go).
+	IDMapped map[int]int
 }
 
 // Setup builds the root filesystem and enters it. It must run in the
