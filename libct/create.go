@@ -16,6 +16,7 @@ import (
 	"github.com/rt-oci/rt/libct/console"
 	"github.com/rt-oci/rt/libct/initexe"
 	"github.com/rt-oci/rt/libct/proto"
+	"github.com/rt-oci/rt/libct/rootfs"
 	"github.com/rt-oci/rt/libct/security"
 	"github.com/rt-oci/rt/libct/state"
 	"github.com/rt-oci/rt/nsenter"
@@ -39,6 +40,9 @@ type CreateOpts struct {
 	// relayTerminal: a foreground run without --console-socket keeps the
 	// master itself (Container.Master) to relay the terminal.
 	relayTerminal bool
+	// CowRootfs (--cow-rootfs): root.path is the read-only lower layer of
+	// an overlay made by the init (docs/overlay.md).
+	CowRootfs bool
 }
 
 // Container is a created container, as far as the creating process knows.
@@ -80,6 +84,11 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	filter, err := compileSeccomp(o.Root, s)
+	if err != nil {
+		return nil, err
+	}
+	// Copy-on-write root: --cow-rootfs or the org.rt.rootfs.cow* annotations.
+	cow, err := spec.CowRootfs(s, o.CowRootfs)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +154,8 @@ func Create(o *CreateOpts) (c *Container, err error) {
 			return
 		}
 		waitCgroup()
+		// linux.netDevices go back to the host, the resctrl group goes.
+		releaseHostResources(st)
 		if initPid > 0 {
 			killReap(initPid, pidfd)
 		}
@@ -160,6 +171,17 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	if err = state.WriteFileAtomic(h.ConfigPath(), raw, 0o600); err != nil {
 		return nil, err
+	}
+	if cow.OnDisk {
+		// Copy-on-write root with org.rt.rootfs.cow.dir=state: its upper
+		// layer goes under the state dir (removed with it); journal first.
+		st.CowDir = filepath.Join(h.Dir, "cow")
+		if err = h.Save(st); err == nil {
+			err = os.Mkdir(st.CowDir, 0o700)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err = crashPoint(stepCgroup); err != nil {
 		return nil, err
@@ -223,7 +245,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		child.Close()
 		return nil, err
 	}
-	p, err := spawnIn(&nsenter.Attr{
+	attr := &nsenter.Attr{
 		ExeFd:         exe,
 		Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
 		Env:           []string{"GOMAXPROCS=1"},
@@ -233,7 +255,12 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		CgroupFd:      cgfd,
 		LateExecCheck: true,
 		UserMaps:      idMapWriter(s),
-	}, timeOffsets(s))
+	}
+	// personality and memory policy (procattrs.go) and a new time
+	// namespace (timens.go) are set on a spawning thread of their own.
+	p, err := spawnWithAttrs(s.Linux, nil, timeNSPrep(attr, timeOffsets(s)), func() (*nsenter.Process, error) {
+		return nsenter.Spawn(attr)
+	})
 	child.Close()
 	if cgfd >= 0 {
 		unix.Close(cgfd)
@@ -272,6 +299,11 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = h.Save(st); err != nil {
 		return nil, err
 	}
+	// linux.intelRdt, linux.netDevices: host resources around the init,
+	// journaled in st before they are made (libct/netdev.go).
+	if err = attachHostResources(h, st, s, p.Pid); err != nil {
+		return nil, err
+	}
 	if err = crashPoint(stepBootstrap); err != nil {
 		return nil, err
 	}
@@ -279,6 +311,8 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		Mode: proto.ModeCreate, ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Config: raw,
 		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, CgroupV2: v2,
 		UnshareCgroupNS: cgroupNS, Seccomp: filter,
+		// Copy-on-write root (docs/overlay.md).
+		CowRootfs: cow.Enabled, CowSize: cow.Size, CowDir: st.CowDir,
 	}
 	sendFds := []int{fifo}
 	var relaySock int = -1
@@ -316,6 +350,12 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	if err = awaitReady(parent, st, initPid, s); err != nil {
 		return nil, err
+	}
+	if cow.Enabled {
+		// Never let a container run on the shared root.path by mistake.
+		if err = rootfs.CheckCowRoot(initPid); err != nil {
+			return nil, err
+		}
 	}
 	if late != nil {
 		if err = cg.Set(late); err != nil {

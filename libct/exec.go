@@ -171,15 +171,19 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	for i := 0; i < o.PreserveFds; i++ {
 		inherit = append(inherit, 3+i)
 	}
-	np, err := nsenter.Spawn(&nsenter.Attr{
-		ExeFd:         exe,
-		Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
-		Env:           []string{"GOMAXPROCS=1"},
-		Inherit:       inherit,
-		Join:          joins,
-		CgroupFd:      cgfd,
-		LateExecCheck: true,
-		CloseInChild:  []int{h.LockFd()},
+	// personality, memory policy and execCPUAffinity.initial come from
+	// the spawning thread (procattrs.go).
+	np, err := spawnWithAttrs(cfg.Linux, o.Process.ExecCPUAffinity, nil, func() (*nsenter.Process, error) {
+		return nsenter.Spawn(&nsenter.Attr{
+			ExeFd:         exe,
+			Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
+			Env:           []string{"GOMAXPROCS=1"},
+			Inherit:       inherit,
+			Join:          joins,
+			CgroupFd:      cgfd,
+			LateExecCheck: true,
+			CloseInChild:  []int{h.LockFd()},
+		})
 	})
 	child.Close()
 	if err != nil {
@@ -205,6 +209,10 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 		if err = cg.Apply(x.pid); err != nil {
 			return nil, err
 		}
+	}
+	// process.execCPUAffinity.final, now that it is in the cgroups.
+	if err = setFinalAffinity(x.pid, o.Process.ExecCPUAffinity); err != nil {
+		return nil, err
 	}
 	// The process is in the container's namespaces and cgroups: a delete
 	// from now on ends it with the rest. The record needs no lock any

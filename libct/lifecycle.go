@@ -152,6 +152,10 @@ func Delete(root, id string, force bool) error {
 
 // destroy undoes everything the journal lists, in reverse order.
 func destroy(h *state.Handle, st *state.State) error {
+	// linux.netDevices of an unfinished create go back to the host, while
+	// the init still holds its namespace; linux.intelRdt's group goes
+	// (libct/netdev.go).
+	releaseHostResources(st)
 	var cg cgroups.Manager
 	if st.CgroupPaths != nil {
 		cg, _ = cgroups.Load(st.CgroupPaths)

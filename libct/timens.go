@@ -3,7 +3,6 @@ package libct
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -13,39 +12,24 @@ import (
 	"github.com/rt-oci/rt/nsenter"
 )
 
-// spawnIn starts the init. With a new time namespace (clone has
-// CLONE_NEWTIME) it can't come from clone3 alone: a time namespace's
-// offsets are frozen once a process is in it. So a thread of its own
-// unshares a time namespace for its children, writes linux.timeOffsets
-// into it, and spawns there; the init (and, on the join path, the
-// intermediate) is born in it. That thread is never unlocked, so it ends
-// with its goroutine and no later child of rt lands in the namespace.
-func spawnIn(a *nsenter.Attr, offsets map[string]specs.LinuxTimeOffset) (*nsenter.Process, error) {
+// timeNSPrep handles a new time namespace (CLONE_NEWTIME in a.Clone),
+// which clone3 can't make: its offsets freeze once a process is inside.
+// It takes CLONE_NEWTIME out of a and returns the step that, on the
+// spawning thread (spawnWithAttrs runs it on a fresh locked one, thrown
+// away after), unshares a time namespace for that thread's children and
+// writes linux.timeOffsets into it; the init (and on the join path the
+// intermediate) is then born in it, and no later child of rt is.
+func timeNSPrep(a *nsenter.Attr, offsets map[string]specs.LinuxTimeOffset) func() error {
 	if a.Clone&unix.CLONE_NEWTIME == 0 {
-		return nsenter.Spawn(a)
+		return nil
 	}
-	attr := *a
-	attr.Clone &^= unix.CLONE_NEWTIME
-	type result struct {
-		p   *nsenter.Process
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
+	a.Clone &^= unix.CLONE_NEWTIME
+	return func() error {
 		if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
-			done <- result{err: fmt.Errorf("linux.namespaces: time namespace: %w", err)}
-			return
+			return fmt.Errorf("linux.namespaces: time namespace: %w", err)
 		}
-		if err := writeTimeOffsets(offsets); err != nil {
-			done <- result{err: err}
-			return
-		}
-		p, err := nsenter.Spawn(&attr)
-		done <- result{p, err}
-	}()
-	r := <-done
-	return r.p, r.err
+		return writeTimeOffsets(offsets)
+	}
 }
 
 // writeTimeOffsets writes the offsets into the calling thread's time

@@ -10,28 +10,12 @@ import (
 // unsupported refuses config fields this build does not implement yet,
 // rather than silently running a container weaker than asked for.
 func unsupported(s *specs.Spec) error {
-	if s.Process != nil {
-		switch {
-		case s.Process.Scheduler != nil:
-			return errors.New("process.scheduler: not supported yet")
-		case s.Process.IOPriority != nil:
-			return errors.New("process.ioPriority: not supported yet")
-		case s.Process.ExecCPUAffinity != nil:
-			return errors.New("process.execCPUAffinity: not supported yet")
-		}
-	}
 	if s.Linux == nil {
 		return nil
 	}
-	switch {
-	case s.Linux.Personality != nil:
-		return errors.New("linux.personality: not supported yet")
-	case len(s.Linux.NetDevices) > 0:
-		return errors.New("linux.netDevices: not supported yet")
-	case s.Linux.IntelRdt != nil:
-		return errors.New("linux.intelRdt: not supported yet (and this host has no resctrl)")
-	case s.Linux.MemoryPolicy != nil:
-		return errors.New("linux.memoryPolicy: not supported yet")
+	// linux.intelRdt needs resctrl on the host (libct/intelrdt.go).
+	if err := checkIntelRdt(s.Linux.IntelRdt); err != nil {
+		return err
 	}
 	if err := unsupportedResources(s.Linux.Resources); err != nil {
 		return err

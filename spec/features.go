@@ -34,7 +34,7 @@ type Host struct {
 // Features is the runtime-spec features document of this build: only what
 // rt really implements (rt refuses the rest with a clear error).
 func Features(h Host) *features.Features {
-	f := false
+	f, t := false, true
 	caps := CapNames()
 	return &features.Features{
 		OCIVersionMin: "1.0.0",
@@ -50,15 +50,30 @@ func Features(h Host) *features.Features {
 			Seccomp:         seccompFeatures(h.Seccomp),
 			Apparmor:        &features.Apparmor{Enabled: &h.AppArmor},
 			Selinux:         &features.Selinux{Enabled: &h.SELinux},
-			IntelRdt:        &features.IntelRdt{Enabled: &f},
+			IntelRdt:        &features.IntelRdt{Enabled: &t, Schemata: &t, Monitoring: &f}, // needs resctrl
+			MemoryPolicy:    memoryPolicyFeatures(),
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: boolPtr(true)}},
-			NetDevices:      &features.NetDevices{Enabled: &f},
+			NetDevices:      &features.NetDevices{Enabled: &t},
 		},
 		Annotations: map[string]string{
 			"org.opencontainers.runc.checkpoint.enabled": "false",
 		},
 		PotentiallyUnsafeConfigAnnotations: nil,
 	}
+}
+
+// memoryPolicyFeatures lists the linux.memoryPolicy modes and flags.
+func memoryPolicyFeatures() *features.MemoryPolicy {
+	m := &features.MemoryPolicy{}
+	for k := range MemoryPolicyModes {
+		m.Modes = append(m.Modes, string(k))
+	}
+	for k := range MemoryPolicyFlags {
+		m.Flags = append(m.Flags, string(k))
+	}
+	sort.Strings(m.Modes)
+	sort.Strings(m.Flags)
+	return m
 }
 
 func boolPtr(b bool) *bool { return &b }

@@ -74,6 +74,7 @@ var specChecks = []func(*validator) error{
 	checkPersonality,
 	checkNetDevices,
 	checkHooks,
+	checkCowAnnotations, // spec/validate_overlay.go
 }
 
 // RootfsPath returns the absolute, clean host path of the container's root

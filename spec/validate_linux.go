@@ -44,6 +44,11 @@ func checkMounts(v *validator) error {
 		if err != nil {
 			return fieldErr(f+".options", "%w", err)
 		}
+		if m.Type == "overlay" { // spec/validate_overlay.go
+			if err := checkOverlayMount(v, f, m, opts); err != nil {
+				return err
+			}
+		}
 		bind := opts.Bind || m.Type == "bind"
 		if bind && m.Source == "" {
 			return fieldErr(f+".source", "empty, a bind mount needs a source")
@@ -272,33 +277,105 @@ func checkResources(v *validator) error {
 
 func checkPersonality(v *validator) error {
 	p := v.linux().Personality
-	if p == nil {
+	if p != nil {
+		if p.Domain != specs.PerLinux && p.Domain != specs.PerLinux32 {
+			return fieldErr("linux.personality.domain", "unknown domain %q (want LINUX or LINUX32)", p.Domain)
+		}
+		// runtime-spec 1.3 defines no flag values.
+		if len(p.Flags) > 0 {
+			return fieldErr("linux.personality.flags[0]", "unknown flag %q (the runtime-spec defines none)", p.Flags[0])
+		}
+	}
+	// linux.memoryPolicy is checked here too, with the other fields the
+	// process inherits from rt (docs/process-fields.md).
+	return checkMemoryPolicy(v)
+}
+
+// MemoryPolicyModes and MemoryPolicyFlags map linux.memoryPolicy names to
+// the values of set_mempolicy(2) (<linux/mempolicy.h>).
+var (
+	MemoryPolicyModes = map[specs.MemoryPolicyModeType]int{
+		specs.MpolDefault: 0, specs.MpolPreferred: 1, specs.MpolBind: 2, specs.MpolInterleave: 3,
+		specs.MpolLocal: 4, specs.MpolPreferredMany: 5, specs.MpolWeightedInterleave: 6,
+	}
+	MemoryPolicyFlags = map[specs.MemoryPolicyFlagType]int{
+		specs.MpolFStaticNodes: 1 << 15, specs.MpolFRelativeNodes: 1 << 14, specs.MpolFNumaBalancing: 1 << 13,
+	}
+)
+
+// MaxNUMANode bounds node numbers in linux.memoryPolicy.nodes: the mask
+// rt passes to set_mempolicy(2) has 1024 bits, of which the kernel reads
+// 1023 (MAX_NUMNODES is at most 1024).
+const MaxNUMANode = 1022
+
+// checkMemoryPolicy checks linux.memoryPolicy. An empty object is no
+// policy; otherwise the mode is required. Whether the nodes exist and
+// suit the mode is the kernel's to say, at create.
+func checkMemoryPolicy(v *validator) error {
+	m := v.linux().MemoryPolicy
+	if m == nil || (m.Mode == "" && m.Nodes == "" && len(m.Flags) == 0) {
 		return nil
 	}
-	if p.Domain != specs.PerLinux && p.Domain != specs.PerLinux32 {
-		return fieldErr("linux.personality.domain", "unknown domain %q (want LINUX or LINUX32)", p.Domain)
+	if _, ok := MemoryPolicyModes[m.Mode]; !ok {
+		return fieldErr("linux.memoryPolicy.mode", "invalid memory policy mode %q (want MPOL_DEFAULT, MPOL_BIND, MPOL_INTERLEAVE, MPOL_WEIGHTED_INTERLEAVE, MPOL_PREFERRED, MPOL_PREFERRED_MANY or MPOL_LOCAL)", m.Mode)
+	}
+	for i, f := range m.Flags {
+		if _, ok := MemoryPolicyFlags[f]; !ok {
+			return fieldErr(idx("linux.memoryPolicy.flags", i), "invalid memory policy flag %q (want MPOL_F_STATIC_NODES, MPOL_F_RELATIVE_NODES or MPOL_F_NUMA_BALANCING)", f)
+		}
+	}
+	nodes, err := ParseList(m.Nodes, MaxNUMANode+1, "node")
+	if err != nil {
+		return fieldErr("linux.memoryPolicy.nodes", "%w", err)
+	}
+	switch m.Mode {
+	case specs.MpolDefault, specs.MpolLocal:
+		if len(nodes) > 0 {
+			return fieldErr("linux.memoryPolicy.nodes", "must be empty with %s", m.Mode)
+		}
+	case specs.MpolBind, specs.MpolInterleave, specs.MpolWeightedInterleave, specs.MpolPreferredMany:
+		if len(nodes) == 0 {
+			return fieldErr("linux.memoryPolicy.nodes", "missing, %s needs at least one node", m.Mode)
+		}
 	}
 	return nil
 }
 
-// checkNetDevices checks linux.netDevices: it needs a network namespace and
-// interface names the kernel accepts.
+// checkNetDevices checks linux.netDevices: it needs a new network
+// namespace (rt moves the devices into the one it makes, never into the
+// host's or a shared one), interface names the kernel accepts, and
+// distinct names inside the container.
 func checkNetDevices(v *validator) error {
 	devs := v.linux().NetDevices
 	if len(devs) == 0 {
 		return nil
 	}
-	if !v.has(specs.NetworkNamespace) {
+	ns, ok := v.ns[specs.NetworkNamespace]
+	if !ok {
 		return fieldErr("linux.netDevices", "needs a network namespace, but linux.namespaces has none")
 	}
+	if ns.path != "" {
+		return fieldErr("linux.netDevices", "needs a new network namespace, but linux.namespaces[%d] joins %s", ns.index, ns.path)
+	}
+	inside := map[string]string{}
 	for _, k := range sortedKeys(devs) {
 		f := key("linux.netDevices", k)
-		if !validIfName(k) {
+		if !validIfName(k) || k == "lo" {
 			return fieldErr(f, "invalid host interface name %q", k)
 		}
-		if n := devs[k].Name; n != "" && !validIfName(n) {
+		n := devs[k].Name
+		if n == "" {
+			n = k
+		} else if !validIfName(n) || strings.Count(n, "%") > 1 || (strings.Contains(n, "%") && !strings.Contains(n, "%d")) {
 			return fieldErr(f+".name", "invalid interface name %q", n)
 		}
+		if n == "lo" {
+			return fieldErr(f+".name", "%q already exists in a new network namespace", n)
+		}
+		if other, dup := inside[n]; dup && !strings.Contains(n, "%d") {
+			return fieldErr(f+".name", "%q is also the name of %s inside the container", n, key("linux.netDevices", other))
+		}
+		inside[n] = k
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -219,9 +220,20 @@ const maxCPU = 8192
 
 // checkCPUList accepts "" and cpuset lists such as "0-3,7".
 func checkCPUList(s string) error {
+	_, err := ParseList(s, maxCPU, "CPU")
+	return err
+}
+
+// ParseList parses a cpuset-style list such as "0-3,7" (CPUs in
+// process.execCPUAffinity, NUMA nodes in linux.memoryPolicy.nodes) into
+// its members in ascending order, each below limit. "" is the empty list.
+// kind names the members in errors ("CPU", "node").
+func ParseList(s string, limit int, kind string) ([]int, error) {
 	if s == "" {
-		return nil
+		return nil, nil
 	}
+	seen := map[int]bool{}
+	var out []int
 	for _, part := range strings.Split(s, ",") {
 		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
 		a, err := strconv.Atoi(lo)
@@ -229,9 +241,16 @@ func checkCPUList(s string) error {
 		if err == nil && isRange {
 			b, err = strconv.Atoi(hi)
 		}
-		if err != nil || a < 0 || b < a || b >= maxCPU {
-			return fmt.Errorf("invalid CPU list %q: bad element %q", s, part)
+		if err != nil || a < 0 || b < a || b >= limit {
+			return nil, fmt.Errorf("invalid %s list %q: bad element %q (numbers 0..%d, ranges as 0-3)", kind, s, part, limit-1)
+		}
+		for i := a; i <= b; i++ {
+			if !seen[i] {
+				seen[i] = true
+				out = append(out, i)
+			}
 		}
 	}
-	return nil
+	sort.Ints(out)
+	return out, nil
 }

@@ -15,6 +15,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE+chroot instead of pivot_root (ramfs roots)"},
 		&cli.BoolFlag{Name: "no-new-keyring", Usage: "accepted for runc compatibility"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N extra descriptors (3..3+N-1) to the container"},
+		&cli.BoolFlag{Name: "cow-rootfs", Usage: "copy-on-write root: root.path stays unchanged, writes go to a private layer gone at delete (docs/overlay.md)"},
 	}
 }
 
@@ -36,6 +37,7 @@ func createOpts(c *cli.Context) (*libct.CreateOpts, error) {
 		ConsoleSocket: c.String("console-socket"),
 		PidfdSocket:   c.String("pidfd-socket"),
 		Systemd:       c.Bool("systemd-cgroup"),
+		CowRootfs:     c.Bool("cow-rootfs"),
 	}, nil
 }
 

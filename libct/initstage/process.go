@@ -26,10 +26,11 @@ type workload struct {
 }
 
 // becomeProcess applies the fields of process that the init takes on
-// itself, in this order: rlimits, cwd, environment, LSM labels, the
-// capability bounding set, user and groups (keeping capabilities),
-// no_new_privs, the descriptor sweep (every descriptor but stdio and the
-// first preserveFds extra ones becomes close-on-exec: CVE-2024-21626),
+// itself, in this order: rlimits, scheduler and I/O priority, cwd,
+// environment, LSM labels, the capability bounding set, user and groups
+// (keeping capabilities), no_new_privs, the descriptor sweep (every
+// descriptor but stdio and the first preserveFds extra ones becomes
+// close-on-exec: CVE-2024-21626),
 // the seccomp filter, the other capability sets. It returns the program
 // to exec, resolved with the container's PATH.
 //
@@ -40,6 +41,11 @@ type workload struct {
 // notify descriptor when the profile has SCMP_ACT_NOTIFY rules.
 func becomeProcess(p *specs.Process, preserveFds int, filter *seccomp.Program, listener func(fd int) error) (*workload, error) {
 	if err := setRlimits(p.Rlimits); err != nil {
+		return nil, err
+	}
+	// process.scheduler, process.ioPriority: on this thread, while rt's
+	// privileges hold and before seccomp (libct/initstage/sched.go).
+	if err := applySchedIO(p); err != nil {
 		return nil, err
 	}
 	if err := chdir(p.Cwd); err != nil {

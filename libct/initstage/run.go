@@ -64,7 +64,8 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		if err := rootfs.Setup(&rootfs.Config{
 			Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
 			CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2, BeforePivot: beforePivot,
-			IDMapped: idmapped(b, fds),
+			IDMapped:  idmapped(b, fds),
+			CowRootfs: b.CowRootfs, CowSize: b.CowSize, CowDir: b.CowDir,
 		}); err != nil {
 			return err
 		}

@@ -40,6 +40,14 @@ type Bootstrap struct {
 	// (libct/idmap.go); Fd is the position among the bootstrap's
 	// descriptors.
 	IDMapped []IDMapped `json:"idmapped,omitempty"`
+	// Copy-on-write root (--cow-rootfs, org.rt.rootfs.cow; docs/overlay.md):
+	// CowRootfs puts an overlay over Rootfs, root.path as its read-only
+	// lower layer, before any mount. The upper layer is a tmpfs of CowSize
+	// ("" as large as RAM), or, when CowDir is set, that host directory (under
+	// the state dir, made and recorded by the host side).
+	CowRootfs bool   `json:"cowRootfs,omitempty"`
+	CowSize   string `json:"cowSize,omitempty"`
+	CowDir    string `json:"cowDir,omitempty"`
 }
 
 // IDMapped is one idmapped bind mount, ready to attach.

@@ -27,6 +27,9 @@ func mountOne(root *os.File, c *Config, i int, m specs.Mount) error {
 	var wrap = func(err error) error {
 		return fmt.Errorf("%s: mount %s (%s) on %s: %w", field, m.Source, m.Type, m.Destination, err)
 	}
+	if m.Type == "overlay" {
+		return wrapNil(overlayMount(root, c, m, dest, opts), wrap)
+	}
 	if fd, ok := c.IDMapped[i]; ok {
 		return wrapNil(attachIDMapped(root, fd, dest, opts), wrap)
 	}

@@ -27,6 +27,12 @@ type Config struct {
 	// IDMapped: mounts[] index -> a detached idmapped mount made by the
 	// host, attached in place of the bind (mount.go).
 	IDMapped map[int]int
+	// CowRootfs puts a copy-on-write overlay over Rootfs before anything
+	// is mounted (cow.go); its upper layer is a tmpfs of CowSize ("" is
+	// as large as RAM), or the host directory CowDir when set.
+	CowRootfs bool
+	CowSize   string
+	CowDir    string
 }
 
 // Setup builds the root filesystem and enters it. It must run in the
@@ -50,6 +56,11 @@ func Setup(c *Config) error {
 	}
 	if err := parentPrivate(c.Rootfs); err != nil {
 		return err
+	}
+	if c.CowRootfs {
+		if err := mountCowRoot(c); err != nil {
+			return err
+		}
 	}
 	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fieldErr("root.path", fmt.Errorf("bind %s: %w", c.Rootfs, err))

@@ -57,6 +57,19 @@ type State struct {
 	// The hooks later commands run (poststart, poststop). The whole
 	// validated config is kept beside, in config.json (ConfigPath).
 	Hooks *specs.Hooks `json:"hooks,omitempty"`
+
+	// CowDir holds the upper layer of a copy-on-write root kept on disk
+	// (org.rt.rootfs.cow.dir=state), inside the state dir: recorded before
+	// it is made, removed with the state dir.
+	CowDir string `json:"cowDir,omitempty"`
+
+	// NetDevices: linux.netDevices moved into the container's network
+	// namespace, host name -> name inside (libct/netdev.go); recorded
+	// before they move. Resctrl: the resctrl group of linux.intelRdt and
+	// whether rt made it (libct/intelrdt.go); recorded before it is made.
+	NetDevices  map[string]string `json:"netDevices,omitempty"`
+	Resctrl     string            `json:"resctrl,omitempty"`
+	ResctrlMade bool              `json:"resctrlMade,omitempty"`
 }
 
 // ErrNotExist is returned for an ID with no state directory. Its text
