@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/rt-oci/rt/libct/cli.Version=$(VERSION) -X github.
 # program it embeds is pure Go (CGO_ENABLED=0).
 GOBUILD := CGO_ENABLED=1 go build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 
-.PHONY: rt demo test unit integration vet bench clean
+.PHONY: rt demo test unit integration vet bench bench-cow conformance engines clean
 
 # rt embeds the small init program (libct/initstage/rtinit).
 rt:
@@ -35,6 +35,19 @@ test: vet rt
 # rt beside runc and crun, as ratios measured in one run.
 bench: rt
 	bash tests/bench/bench.sh $(CURDIR)/rt
+
+# Copy-on-write root against a cp -a per container (docs/overlay.md).
+bench-cow: rt
+	bash tests/bench/cow.sh $(CURDIR)/rt
+
+# The OCI runtime-tools validation suite (v0.9.0) against rt, compared with
+# tests/conformance/expected.tsv (docs/conformance.md). Root; builds the suite once.
+conformance: rt
+	RT_SHARED=$(SHARED) bash tests/conformance/run.sh $(CURDIR)/rt
+
+# rt under containerd, podman and docker with the shared suites (docs/engines.md).
+engines: rt
+	RT_SHARED=$(SHARED) bash tests/engines/run.sh $(CURDIR)/rt containerd podman docker
 
 clean:
 	rm -f rt libct/initexe/rt-init
