@@ -54,6 +54,12 @@ func Start(root, id string) error {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	_, err = unix.Write(fd, []byte{0})
+	if err == nil && st.Hooks != nil && len(st.Hooks.Poststart) > 0 {
+		// poststart runs after the process started: the init holds the
+		// fifo's read end until its exec (close-on-exec), so wait for the
+		// last reader to go (POLLERR on our write end).
+		waitReadersGone(fd)
+	}
 	unix.Close(fd)
 	if err != nil {
 		return fmt.Errorf("cannot start container %q: %w", id, err)
@@ -71,6 +77,20 @@ func Start(root, id string) error {
 		return fmt.Errorf("start container %q: %w", id, err)
 	}
 	return nil
+}
+
+// waitReadersGone waits until a FIFO's write end fd has no reader left.
+func waitReadersGone(fd int) {
+	fds := []unix.PollFd{{Fd: int32(fd)}}
+	for {
+		n, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || (n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0) {
+			return
+		}
+	}
 }
 
 // Kill sends sig to the init, or with all to every process of the

@@ -179,7 +179,8 @@ func waitStart(fd int) error {
 		if err != nil {
 			return fmt.Errorf("wait for start: %w", err)
 		}
-		unix.Close(fd)
+		// The descriptor stays open until the exec (close-on-exec): rt
+		// start waits for that before the poststart hooks.
 		return nil
 	}
 }

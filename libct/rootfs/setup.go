@@ -51,6 +51,11 @@ func Setup(c *Config) error {
 		}
 		rootProp = p
 	}
+	if rootProp&unix.MS_UNBINDABLE != 0 {
+		// An unbindable / could not give the rootfs bind below; Finish
+		// applies it after pivot_root.
+		rootProp = unix.MS_SLAVE | unix.MS_REC
+	}
 	if err := unix.Mount("", "/", "", rootProp, ""); err != nil {
 		return fieldErr("linux.rootfsPropagation", fmt.Errorf("set propagation of /: %w", err))
 	}
