@@ -8,7 +8,9 @@ LDFLAGS := -s -w -X github.com/rt-oci/rt/libct/cli.Version=$(VERSION) -X github.
 # program it embeds is pure Go (CGO_ENABLED=0).
 GOBUILD := CGO_ENABLED=1 go build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 
-.PHONY: rt demo test unit integration vet bench bench-cow conformance engines clean
+.PHONY: rt demo test unit integration vet bench bench-cow conformance engines soak fuzz clean
+SOAK_N ?= 1000
+FUZZ_SECONDS ?= 20
 
 # rt embeds the small init program (libct/initstage/rtinit).
 rt:
@@ -48,6 +50,14 @@ conformance: rt
 # rt under containerd, podman and docker with the shared suites (docs/engines.md).
 engines: rt
 	RT_SHARED=$(SHARED) bash tests/engines/run.sh $(CURDIR)/rt containerd podman docker
+
+# Soak: SOAK_N lifecycles with the built rt; the host is compared before/after.
+soak: rt
+	RT_SHARED=$(SHARED) bash tests/soak/soak.sh $(SOAK_N) $(CURDIR)/rt
+
+# Every Go fuzz target for FUZZ_SECONDS each (a crash becomes a seed in testdata/fuzz).
+fuzz:
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -f rt libct/initexe/rt-init

@@ -6,21 +6,40 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Named steps of create, in order. Each marks a point where the journal in
-// state.json already lists everything made so far.
+// Named crash points, in order. At each one the record in state.json
+// already lists everything made so far, so `delete --force` can undo a
+// process killed there. docs/reliability.md describes what each leaves.
 const (
+	// create
 	stepCgroup    = "cgroup"    // about to create the cgroup
 	stepFifo      = "fifo"      // about to make the exec fifo
 	stepSpawn     = "spawn"     // about to start the init
 	stepBootstrap = "bootstrap" // init started and in its cgroup
 	stepCreated   = "created"   // init ready, pid file written
+
+	// start
+	stepStartFifo      = "start-fifo"      // status checked, about to release the init
+	stepStartRecord    = "start-record"    // init released, phase not yet "started"
+	stepStartPoststart = "start-poststart" // phase "started" saved, poststart hooks next
+
+	// delete (also the delete inside a foreground run)
+	stepDeleteKill   = "delete-kill"   // record loaded, about to kill the init
+	stepDeleteCgroup = "delete-cgroup" // init gone, about to empty and remove the cgroup
+	stepDeleteState  = "delete-state"  // cgroup gone, about to run poststop and remove the state dir
 )
 
+// exec has no crash points yet. It records nothing on the host (the new
+// process lives in the container's namespaces and cgroups); named points
+// there and a test that kills `rt exec` at each are still to come.
+
 // CrashEnv names the test-only variable that makes rt SIGKILL itself at a
-// named step, so tests can check that `delete --force` undoes a create
-// killed there. It is read only by the test hook below.
+// named step, so tests can check that `delete --force` undoes a command
+// killed there. It is read only by the test hook below; the container's
+// init never sees it (its environment is set explicitly).
 const CrashEnv = "RT_TEST_CRASH_AT"
 
+// crashPoint kills rt with SIGKILL if CrashEnv names step. It never
+// returns an error; the signature lets create's steps read alike.
 func crashPoint(step string) error {
 	if v := os.Getenv(CrashEnv); v != "" && v == step {
 		unix.Kill(os.Getpid(), unix.SIGKILL)

@@ -55,18 +55,12 @@ func TestDeviceRulesAndSplit(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	one := uint64(1)
 	for field, s := range map[string]*specs.Spec{
-		"linux.resources.cpu.burst": {Linux: &specs.Linux{Resources: &specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: &one}}}},
 		"mounts: not applied": {Mounts: []specs.Mount{{Destination: "/x"}}, Linux: &specs.Linux{
 			Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"}}}},
 	} {
 		if err := unsupported(s); err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("%s: %v", field, err)
 		}
-	}
-	zero := uint64(0)
-	if err := unsupported(&specs.Spec{Linux: &specs.Linux{Resources: &specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: &zero}}}}); err != nil {
-		t.Errorf("zero burst (engines' unset) refused: %v", err)
 	}
 }

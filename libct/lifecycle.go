@@ -46,6 +46,7 @@ func Start(root, id string) error {
 	default:
 		return fmt.Errorf("cannot start container %q: status is %s, not created", id, s)
 	}
+	crashPoint(stepStartFifo)
 	fd, err := unix.Open(h.FifoPath(), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if err == unix.ENXIO || err == unix.ENOENT {
@@ -64,12 +65,14 @@ func Start(root, id string) error {
 	if err != nil {
 		return fmt.Errorf("cannot start container %q: %w", id, err)
 	}
+	crashPoint(stepStartRecord)
 	os.Remove(h.FifoPath())
 	st.Phase = state.PhaseStarted
 	st.Fifo = false
 	if err := h.Save(st); err != nil {
 		return err
 	}
+	crashPoint(stepStartPoststart)
 	if err := runPoststart(st); err != nil {
 		// runtime-spec 1.3: a failed poststart hook fails start; the
 		// container is stopped.
@@ -172,6 +175,7 @@ func Delete(root, id string, force bool) error {
 
 // destroy undoes everything the journal lists, in reverse order.
 func destroy(h *state.Handle, st *state.State) error {
+	crashPoint(stepDeleteKill)
 	// linux.netDevices of an unfinished create go back to the host, while
 	// the init still holds its namespace; linux.intelRdt's group goes
 	// (libct/netdev.go).
@@ -197,6 +201,7 @@ func destroy(h *state.Handle, st *state.State) error {
 	if cg != nil && st.Paused {
 		cg.Thaw()
 	}
+	crashPoint(stepDeleteCgroup)
 	if cg != nil {
 		// Processes left in the cgroup (the container shared the host pid
 		// namespace, or the init died first) go too.
@@ -211,6 +216,7 @@ func destroy(h *state.Handle, st *state.State) error {
 			}
 		}
 	}
+	crashPoint(stepDeleteState)
 	if st.Phase != state.PhaseCreating || st.Pid > 0 {
 		runPoststop(st)
 	}

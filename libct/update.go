@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,9 +42,6 @@ func Update(root, id string, r *specs.LinuxResources) error {
 	case StatusCreated, StatusRunning, StatusPaused:
 	default:
 		return fmt.Errorf("cannot update container %q: %w", id, ErrNotRunning)
-	}
-	if err := unsupportedResources(r); err != nil {
-		return err
 	}
 	if err := checkUpdate(r); err != nil {
 		return err
@@ -138,6 +136,15 @@ func mergeResources(old, r *specs.LinuxResources) (merged, apply *specs.LinuxRes
 		if c.Mems != "" {
 			m.CPU.Mems, touched = c.Mems, true
 		}
+		touched = setI64(&m.CPU.RealtimeRuntime, c.RealtimeRuntime) || touched
+		touched = setU64(&m.CPU.RealtimePeriod, c.RealtimePeriod) || touched
+		// Burst and idle 0 are values (no burst, not idle), not "unset".
+		if c.Burst != nil {
+			m.CPU.Burst, touched = ptr(*c.Burst), true
+		}
+		if c.Idle != nil {
+			m.CPU.Idle, touched = ptr(*c.Idle), true
+		}
 		if touched {
 			apply.CPU = m.CPU
 		}
@@ -146,12 +153,43 @@ func mergeResources(old, r *specs.LinuxResources) (merged, apply *specs.LinuxRes
 		m.Pids = &specs.LinuxPids{Limit: ptr(*p.Limit)}
 		apply.Pids = m.Pids
 	}
-	if b := r.BlockIO; b != nil && b.Weight != nil && *b.Weight != 0 {
+	if b := r.BlockIO; b != nil {
 		if m.BlockIO == nil {
 			m.BlockIO = &specs.LinuxBlockIO{}
 		}
-		m.BlockIO.Weight = ptr(*b.Weight)
-		apply.BlockIO = &specs.LinuxBlockIO{Weight: m.BlockIO.Weight}
+		if mergeBlockIO(m.BlockIO, b) {
+			apply.BlockIO = m.BlockIO
+		}
+	}
+	if len(r.HugepageLimits) > 0 {
+		m.HugepageLimits = mergeHugepages(m.HugepageLimits, r.HugepageLimits)
+		apply.HugepageLimits = m.HugepageLimits
+	}
+	if n := r.Network; n != nil && ((n.ClassID != nil && *n.ClassID != 0) || len(n.Priorities) > 0) {
+		if m.Network == nil {
+			m.Network = &specs.LinuxNetwork{}
+		}
+		if n.ClassID != nil && *n.ClassID != 0 {
+			m.Network.ClassID = ptr(*n.ClassID)
+		}
+		m.Network.Priorities = mergePriorities(m.Network.Priorities, n.Priorities)
+		apply.Network = m.Network
+	}
+	if len(r.Rdma) > 0 {
+		if m.Rdma == nil {
+			m.Rdma = map[string]specs.LinuxRdma{}
+		}
+		for dev, l := range r.Rdma {
+			old := m.Rdma[dev]
+			if l.HcaHandles != nil {
+				old.HcaHandles = ptr(*l.HcaHandles)
+			}
+			if l.HcaObjects != nil {
+				old.HcaObjects = ptr(*l.HcaObjects)
+			}
+			m.Rdma[dev] = old
+		}
+		apply.Rdma = m.Rdma
 	}
 	if len(r.Unified) > 0 {
 		if m.Unified == nil {
@@ -168,6 +206,81 @@ func mergeResources(old, r *specs.LinuxResources) (merged, apply *specs.LinuxRes
 		apply.Devices = r.Devices
 	}
 	return m, apply
+}
+
+// mergeBlockIO merges the change b into m and reports whether b sets
+// anything. Per-device entries replace the entry of the same device
+// (a weight entry field by field); a throttle rate 0 lifts a limit and
+// stays recorded as such.
+func mergeBlockIO(m, b *specs.LinuxBlockIO) bool {
+	touched := false
+	if b.Weight != nil && *b.Weight != 0 {
+		m.Weight, touched = ptr(*b.Weight), true
+	}
+	if b.LeafWeight != nil && *b.LeafWeight != 0 {
+		m.LeafWeight, touched = ptr(*b.LeafWeight), true
+	}
+	for _, wd := range b.WeightDevice {
+		touched = true
+		i := slices.IndexFunc(m.WeightDevice, func(o specs.LinuxWeightDevice) bool {
+			return o.Major == wd.Major && o.Minor == wd.Minor
+		})
+		if i < 0 {
+			m.WeightDevice = append(m.WeightDevice, specs.LinuxWeightDevice{LinuxBlockIODevice: wd.LinuxBlockIODevice})
+			i = len(m.WeightDevice) - 1
+		}
+		if wd.Weight != nil {
+			m.WeightDevice[i].Weight = ptr(*wd.Weight)
+		}
+		if wd.LeafWeight != nil {
+			m.WeightDevice[i].LeafWeight = ptr(*wd.LeafWeight)
+		}
+	}
+	for _, l := range []struct{ dst, src *[]specs.LinuxThrottleDevice }{
+		{&m.ThrottleReadBpsDevice, &b.ThrottleReadBpsDevice},
+		{&m.ThrottleWriteBpsDevice, &b.ThrottleWriteBpsDevice},
+		{&m.ThrottleReadIOPSDevice, &b.ThrottleReadIOPSDevice},
+		{&m.ThrottleWriteIOPSDevice, &b.ThrottleWriteIOPSDevice},
+	} {
+		for _, td := range *l.src {
+			touched = true
+			i := slices.IndexFunc(*l.dst, func(o specs.LinuxThrottleDevice) bool {
+				return o.Major == td.Major && o.Minor == td.Minor
+			})
+			if i < 0 {
+				*l.dst = append(*l.dst, td)
+			} else {
+				(*l.dst)[i].Rate = td.Rate
+			}
+		}
+	}
+	return touched
+}
+
+// mergeHugepages replaces the limits of the page sizes in change.
+func mergeHugepages(old, change []specs.LinuxHugepageLimit) []specs.LinuxHugepageLimit {
+	for _, l := range change {
+		i := slices.IndexFunc(old, func(o specs.LinuxHugepageLimit) bool { return o.Pagesize == l.Pagesize })
+		if i < 0 {
+			old = append(old, l)
+		} else {
+			old[i].Limit = l.Limit
+		}
+	}
+	return old
+}
+
+// mergePriorities replaces the priorities of the interfaces in change.
+func mergePriorities(old, change []specs.LinuxInterfacePriority) []specs.LinuxInterfacePriority {
+	for _, p := range change {
+		i := slices.IndexFunc(old, func(o specs.LinuxInterfacePriority) bool { return o.Name == p.Name })
+		if i < 0 {
+			old = append(old, p)
+		} else {
+			old[i].Priority = p.Priority
+		}
+	}
+	return old
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -208,8 +321,11 @@ func normDevices(d []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup {
 }
 
 // checkUpdate refuses values that can never be right, before anything is
-// written.
+// written (cgroups.CheckResources: the same checks and messages as create).
 func checkUpdate(r *specs.LinuxResources) error {
+	if err := cgroups.CheckResources(r); err != nil {
+		return err
+	}
 	if m := r.Memory; m != nil {
 		for _, f := range []struct {
 			name string

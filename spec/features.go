@@ -45,7 +45,7 @@ func Features(h Host) *features.Features {
 			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 			Capabilities: caps,
 			Cgroup: &features.Cgroup{
-				V1: &h.CgroupV1, V2: &h.CgroupV2, Systemd: &f, SystemdUser: &f, Rdma: &f,
+				V1: &h.CgroupV1, V2: &h.CgroupV2, Systemd: &f, SystemdUser: &f, Rdma: boolPtr(true),
 			},
 			Seccomp:         seccompFeatures(h.Seccomp),
 			Apparmor:        &features.Apparmor{Enabled: &h.AppArmor},

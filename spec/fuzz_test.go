@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,11 +26,12 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"process":{"user":{"uid":"x"}}}`))
 	f.Add([]byte(`{"mounts":[{"destination":"../x","options":["rbind","ridmap","rro"]}]}`))
 	f.Add([]byte("{\n\"a\": [1, 2,,]}"))
+	// One bundle for every input: fuzzing makes no temp dir per input.
+	bundle := f.TempDir()
+	if err := os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		bundle := t.TempDir()
-		if err := os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
-			t.Fatal(err)
-		}
 		if err := os.WriteFile(filepath.Join(bundle, ConfigName), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +43,27 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		if err := Validate(s, bundle); err != nil {
-			_ = err.Error()
+			// Every validation error names the config.json field.
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field == "" {
+				t.Fatalf("validation error names no field: %q", err)
+			}
+		} else {
+			// A valid config stays valid once encoded and loaded again.
+			again, err := json.Marshal(s)
+			if err != nil {
+				t.Fatalf("valid config does not encode: %v", err)
+			}
+			if err := os.WriteFile(filepath.Join(bundle, ConfigName), again, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s2, err := Load(bundle)
+			if err != nil {
+				t.Fatalf("valid config, encoded, does not load: %v\n%s", err, again)
+			}
+			if err := Validate(s2, bundle); err != nil {
+				t.Fatalf("valid config, encoded and loaded, is invalid: %v\n%s", err, again)
+			}
 		}
 		if s.Process != nil {
 			_ = ValidateProcess(s.Process, "process")

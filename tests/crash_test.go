@@ -1,6 +1,10 @@
 package tests
 
 import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,60 +13,219 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Crash safety (DESIGN.md "create is a journal"): rt create SIGKILLed at
-// each named step (RT_TEST_CRASH_AT) leaves a record that reads as
-// stopped (or created, once the init is ready) and that `delete --force`
-// undoes completely. Serial: it counts our children.
+// Crash safety (DESIGN.md "create is a journal", docs/reliability.md): rt
+// SIGKILLed at each named step (RT_TEST_CRASH_AT, libct/crash.go) of
+// create, start and delete leaves a record that still parses and that
+// `delete --force` undoes completely: no state dir (so no fifo), no cgroup
+// dir, no host mount, no process. Serial: the tests count our children.
 
-var crashSteps = []string{"cgroup", "fifo", "spawn", "bootstrap", "created"}
+var (
+	crashSteps       = []string{"cgroup", "fifo", "spawn", "bootstrap", "created"}
+	startCrashSteps  = []string{"start-fifo", "start-record", "start-poststart"}
+	deleteCrashSteps = []string{"delete-kill", "delete-cgroup", "delete-state"}
+)
+
+const crashEnv = "RT_TEST_CRASH_AT="
+
+// crashed runs rt with RT_TEST_CRASH_AT=step and requires that it died
+// of SIGKILL there.
+func (h *H) crashed(step string, a ...string) {
+	h.t.Helper()
+	r := h.RTo(RunOpts{Env: []string{crashEnv + step}}, a...)
+	if r.Code != 137 {
+		h.t.Fatalf("rt %s with %s%s: exit %d, want 137 (SIGKILL at the crash point)\n%v",
+			strings.Join(a, " "), crashEnv, step, r.Code, r)
+	}
+}
+
+// checkRecord requires that the record left by a crash parses (or is
+// gone) and that `rt state` and `rt list` still work on it; it returns
+// the status, polled until it is one of want (a dying init takes a moment).
+func checkRecord(t *testing.T, h *H, id string, want ...specs.ContainerState) specs.ContainerState {
+	t.Helper()
+	p := filepath.Join(h.Root, id, "state.json")
+	if b, err := os.ReadFile(p); err == nil {
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Errorf("state.json after the crash does not parse: %v: %q", err, b)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("read state.json: %v", err)
+	}
+	if !fileExists(filepath.Join(h.Root, id)) {
+		return ""
+	}
+	var seen []specs.ContainerState
+	ok := waitFor(5*time.Second, func() bool {
+		reapZombies()
+		st := h.State(id).Status
+		if len(seen) == 0 || seen[len(seen)-1] != st {
+			seen = append(seen, st)
+		}
+		for _, w := range want {
+			if st == w {
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		t.Errorf("status after the crash went %v, want one of %v", seen, want)
+	} else if len(seen) > 1 {
+		t.Logf("status after the crash went %v", seen)
+	}
+	if !strings.Contains(h.MustRT("list", "-q").Stdout, id) {
+		t.Errorf("list -q does not show the crashed container")
+	}
+	return seen[len(seen)-1]
+}
+
+// checkUndone force-deletes id (unless already gone) and requires that
+// nothing of it is left: state dir and fifo, cgroup dirs, processes (kids
+// is the number of live children before the container), host mounts.
+func checkUndone(t *testing.T, h *H, id string, b *Bundle, kids int, mounts []string) {
+	t.Helper()
+	h.MustRT("delete", "--force", id)
+	if fileExists(filepath.Join(h.Root, id, "exec.fifo")) {
+		t.Errorf("delete --force left the exec fifo")
+	}
+	if fileExists(filepath.Join(h.Root, id)) {
+		t.Errorf("delete --force left the state dir")
+	}
+	if ds := cgroupDirs(b.Cgroup); len(ds) > 0 {
+		t.Errorf("delete --force left cgroup dirs %v", ds)
+	}
+	if ps := procsInCgroup(b.Cgroup); len(ps) > 0 {
+		t.Errorf("delete --force left processes in the cgroup: %v", ps)
+	}
+	waitFor(2*time.Second, func() bool { reapZombies(); return len(liveChildren()) == kids })
+	if ps := liveChildren(); len(ps) != kids {
+		t.Errorf("delete --force left processes: %d live children before, %d after: %v", kids, len(ps), ps)
+	}
+	checkMountsUnchanged(t, mounts)
+}
 
 func TestCrashDuringCreate(t *testing.T) {
 	h := newH(t)
-	mounts := hostMounts()
 	for _, step := range crashSteps {
 		t.Run(step, func(t *testing.T) {
-			kids := len(liveChildren())
+			kids, mounts := len(liveChildren()), hostMounts()
 			b := h.Bundle(args("sleep", "1000"))
 			id := h.ID("crash")
-			r := h.RTo(RunOpts{Env: []string{"RT_TEST_CRASH_AT=" + step}}, "create", "--bundle", b.Dir, id)
-			if r.Code != 137 {
-				t.Fatalf("create with RT_TEST_CRASH_AT=%s: exit %d, want 137 (SIGKILL)\n%v", step, r.Code, r)
-			}
+			h.crashed(step, "create", "--bundle", b.Dir, id)
 			// A create that died never completed, whatever step it
-			// reached: its record reads as stopped (DESIGN.md), and
-			// delete --force undoes it.
-			want := specs.StateStopped
-			var seen []specs.ContainerState
-			ok := waitFor(5*time.Second, func() bool {
-				reapZombies()
-				st := h.State(id).Status
-				if len(seen) == 0 || seen[len(seen)-1] != st {
-					seen = append(seen, st)
-				}
-				return st == want
-			})
-			if !ok {
-				t.Errorf("state after a crash at %s: %v, want %s", step, seen, want)
-			} else if len(seen) > 1 {
-				t.Logf("state after a crash at %s went %v", step, seen)
-			}
-			if !strings.Contains(h.MustRT("list", "-q").Stdout, id) {
-				t.Errorf("list -q does not show the crashed container")
-			}
-			h.MustRT("delete", "--force", id)
-			if fileExists(filepath.Join(h.Root, id)) {
-				t.Errorf("delete --force left the state dir")
-			}
-			if ds := cgroupDirs(b.Cgroup); len(ds) > 0 {
-				t.Errorf("delete --force left cgroup dirs %v", ds)
-			}
-			reapZombies()
-			if ps := liveChildren(); len(ps) != kids {
-				t.Errorf("delete --force left processes: %v", ps)
-			}
+			// reached: its record reads as stopped (DESIGN.md).
+			checkRecord(t, h, id, specs.StateStopped)
+			checkUndone(t, h, id, b, kids, mounts)
 		})
 	}
-	checkMountsUnchanged(t, mounts)
+}
+
+// TestCrashDuringStart kills `rt start` at each of its steps. The init
+// may or may not have been released; either way delete --force undoes it.
+func TestCrashDuringStart(t *testing.T) {
+	h := newH(t)
+	for _, step := range startCrashSteps {
+		t.Run(step, func(t *testing.T) {
+			kids, mounts := len(liveChildren()), hostMounts()
+			b := h.Bundle(args("sleep", "1000"))
+			id, pid := h.Create(b)
+			h.crashed(step, "start", id)
+			st := checkRecord(t, h, id, specs.StateCreated, specs.StateRunning)
+			switch step {
+			case "start-fifo":
+				// Nothing happened yet: a second start works.
+				if st != specs.StateCreated {
+					t.Errorf("status %s after a crash before the release, want created", st)
+				}
+				h.MustRT("start", id)
+				h.WaitStatus(id, specs.StateRunning)
+			case "start-record":
+				// Released but not recorded: the record still says
+				// created while the workload runs (docs/reliability.md).
+				if st != specs.StateCreated {
+					t.Logf("status %s after a crash between release and record", st)
+				}
+				if r := h.RT("start", id); r.Code == 0 || len(lines(r.Stderr)) != 1 {
+					t.Errorf("second start after a crash between release and record: want one error line: %v", r)
+				}
+			case "start-poststart":
+				if st != specs.StateRunning {
+					t.Errorf("status %s after a crash once started was recorded, want running", st)
+				}
+			}
+			if p, ok := readProc(pid); !ok || p.State == 'Z' {
+				t.Errorf("the init %d died with rt start", pid)
+			}
+			checkUndone(t, h, id, b, kids, mounts)
+		})
+	}
+}
+
+// TestCrashDuringDelete kills `rt delete` at each of its steps, for a
+// running container (delete --force) and a stopped one (delete), then
+// requires that a plain delete of the then stopped container, or delete
+// --force, finishes the job.
+func TestCrashDuringDelete(t *testing.T) {
+	h := newH(t)
+	for _, running := range []bool{true, false} {
+		for _, step := range deleteCrashSteps {
+			name := step + "/stopped"
+			if running {
+				name = step + "/running"
+			}
+			t.Run(name, func(t *testing.T) {
+				kids, mounts := len(liveChildren()), hostMounts()
+				cmd := []string{"delete", "--force"}
+				var b *Bundle
+				var id string
+				if running {
+					b = h.Bundle(args("sleep", "1000"))
+					id, _ = h.StartDetached(b)
+					h.WaitStatus(id, specs.StateRunning)
+				} else {
+					b = h.Bundle(args("true"))
+					id, _ = h.StartDetached(b)
+					h.WaitStatus(id, specs.StateStopped)
+					cmd = []string{"delete"}
+				}
+				h.crashed(step, append(cmd, id)...)
+				want := []specs.ContainerState{specs.StateStopped}
+				if running && step == "delete-kill" {
+					want = []specs.ContainerState{specs.StateRunning}
+				}
+				if checkRecord(t, h, id, want...) == specs.StateStopped {
+					// The record of a half-deleted container reads as
+					// stopped: a plain delete finishes it.
+					if r := h.RT("delete", id); r.Code != 0 {
+						t.Errorf("delete after a crash in delete: %v", r)
+					}
+				}
+				checkUndone(t, h, id, b, kids, mounts)
+			})
+		}
+	}
+}
+
+// TestCrashDuringRun kills a foreground `rt run` in its start and in its
+// delete: what the crash leaves (a running or exited container) goes with
+// delete --force.
+func TestCrashDuringRun(t *testing.T) {
+	h := newH(t)
+	for _, step := range append(append([]string{}, startCrashSteps...), deleteCrashSteps...) {
+		t.Run(step, func(t *testing.T) {
+			kids, mounts := len(liveChildren()), hostMounts()
+			argv := args("sleep", "1000")
+			if strings.HasPrefix(step, "delete-") {
+				argv = args("true")
+			}
+			b := h.Bundle(argv)
+			id := h.ID("crashrun")
+			h.crashed(step, "run", "--bundle", b.Dir, id)
+			checkRecord(t, h, id, specs.StateCreated, specs.StateRunning, specs.StateStopped)
+			checkUndone(t, h, id, b, kids, mounts)
+		})
+	}
 }
 
 // TestCreateOverCrashedRecord: DESIGN.md says a new create of the same ID
@@ -71,9 +234,7 @@ func TestCreateOverCrashedRecord(t *testing.T) {
 	h := newH(t)
 	b := h.Bundle(args("sleep", "1000"))
 	id := h.ID("recreate")
-	if r := h.RTo(RunOpts{Env: []string{"RT_TEST_CRASH_AT=bootstrap"}}, "create", "--bundle", b.Dir, id); r.Code != 137 {
-		t.Fatalf("crash at bootstrap: %v", r)
-	}
+	h.crashed("bootstrap", "create", "--bundle", b.Dir, id)
 	r := h.RT("create", "--bundle", b.Dir, id)
 	if r.Code != 0 {
 		if strings.Contains(r.Stderr, "already exists") {

@@ -13,18 +13,10 @@ import (
 func TestUnsupportedFieldsRefused(t *testing.T) {
 	t.Parallel()
 	h := newH(t)
-	u64 := func(v uint64) *uint64 { return &v }
 	cases := []struct {
 		field string
 		mut   func(*specs.Spec)
 	}{
-		{"linux.resources.hugepageLimits", func(s *specs.Spec) {
-			s.Linux.Resources.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}}
-		}},
-		{"linux.resources.cpu.burst", func(s *specs.Spec) { s.Linux.Resources.CPU = &specs.LinuxCPU{Burst: u64(1000)} }},
-		{"linux.resources.blockIO.throttle", func(s *specs.Spec) {
-			s.Linux.Resources.BlockIO = &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1}}}
-		}},
 		{"mounts[0].options", func(s *specs.Spec) {
 			s.Mounts = append([]specs.Mount{{Destination: "/mnt", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}}}, s.Mounts...)
 		}},

@@ -192,8 +192,8 @@ func TestUpdateLimits(t *testing.T) {
 	}{
 		{[]string{"--memory", "256M"}, "linux.resources.memory.swap"},
 		{[]string{"--memory", "80M", "--cpuset-cpus", "999"}, "linux.resources.cpu.cpus"},
-		{[]string{"--memory", "80M", "--cpu-rt-runtime", "1000"}, "linux.resources.cpu.realtimeRuntime: not supported yet"},
-		{[]string{"--memory", "80M", "--cpu-burst", "1000"}, "linux.resources.cpu.burst: not supported yet"},
+		{[]string{"--memory", "80M", "--cpu-rt-runtime", "2000000"}, "linux.resources.cpu.realtimeRuntime"},
+		{[]string{"--memory", "80M", "--cpu-idle", "2"}, "linux.resources.cpu.idle: 2 is not 0 or 1"},
 		{[]string{"--l3-cache-schema", "L3:0=f"}, "linux.intelRdt"},
 		{[]string{"--mem-bw-schema", "MB:0=50"}, "linux.intelRdt"},
 		{[]string{"--memory", "12Q"}, "--memory"},
@@ -316,15 +316,15 @@ func TestUpdateResourcesStdin(t *testing.T) {
 		json string
 		mut  func(*specs.Spec)
 	}{
-		{`{"hugepageLimits":[{"pageSize":"2MB","limit":2097152}]}`, func(s *specs.Spec) {
-			s.Linux.Resources.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 2097152}}
+		{`{"hugepageLimits":[{"pageSize":"2M","limit":2097152}]}`, func(s *specs.Spec) {
+			s.Linux.Resources.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: "2M", Limit: 2097152}}
 		}},
-		{`{"blockIO":{"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":1000}]}}`, func(s *specs.Spec) {
-			s.Linux.Resources.BlockIO = &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1000}}}
+		{`{"blockIO":{"throttleReadBpsDevice":[{"major":-1,"minor":0,"rate":1000}]}}`, func(s *specs.Spec) {
+			s.Linux.Resources.BlockIO = &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: -1}, Rate: 1000}}}
 		}},
-		{`{"cpu":{"realtimeRuntime":1000}}`, func(s *specs.Spec) {
-			rt := int64(1000)
-			s.Linux.Resources.CPU = &specs.LinuxCPU{RealtimeRuntime: &rt}
+		{`{"cpu":{"idle":2}}`, func(s *specs.Spec) {
+			idle := int64(2)
+			s.Linux.Resources.CPU = &specs.LinuxCPU{Idle: &idle}
 		}},
 	} {
 		up := h.RTo(RunOpts{Stdin: c.json}, "update", "-r", "-", id)

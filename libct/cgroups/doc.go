@@ -52,13 +52,20 @@
 // A v1 controller that is not mounted is skipped, unless a resource for it is
 // requested; then New and Set fail with [ErrNotMounted], naming the field.
 //
-// # Not yet done
+// # Resources and files
 //
-// Hugetlb, network (net_cls/net_prio), rdma, blkio per-device weights and
-// throttles, cpu realtime/burst/idle, memory.kernel*, useHierarchy and
-// checkBeforeUpdate are not written yet (they are ignored). The setters are
-// tables per controller (v1_resources.go, v2_resources.go), so each of these
-// is one more entry.
+// The setters are tables per controller (v1_resources.go, v2_resources.go):
+// memory, cpu (cpu.go: shares, quota, period, burst, idle, v1 realtime),
+// cpuset, pids, blkio/io (blkio.go: weights, per-device weights,
+// throttles), hugetlb (hugetlb.go), net_cls and net_prio (net.go, v1
+// only), rdma (rdma.go) and devices. File names and v1→v2 conversions
+// follow runc; docs/cgroups.md has the table and where rt differs. What
+// cgroup v2 cannot do (network, realtime, leaf weights) is refused by New.
+// A value for a controller or file the host lacks is an error naming the
+// field ([ErrNotMounted] for errors.Is). [CheckResources] checks the names
+// that become parts of control files (page sizes, interface and RDMA
+// device names, device numbers) before any write.
+// memory.kernel*, useHierarchy are ignored, as by runc 1.1+.
 //
 // # Live containers: update, stats, OOM, kill
 //

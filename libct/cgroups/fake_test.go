@@ -32,7 +32,10 @@ type fake struct {
 }
 
 var v1Files = map[string]map[string]string{
-	"cpu":     {"cpu.shares": "1024", "cpu.cfs_quota_us": "-1", "cpu.cfs_period_us": "100000"},
+	"cpu": {
+		"cpu.shares": "1024", "cpu.cfs_quota_us": "-1", "cpu.cfs_period_us": "100000", "cpu.cfs_burst_us": "0",
+		"cpu.rt_runtime_us": "0", "cpu.rt_period_us": "1000000", "cpu.idle": "0",
+	},
 	"cpuacct": {"cpuacct.usage": "0"},
 	"cpuset":  {"cpuset.cpus": "", "cpuset.mems": ""},
 	"memory": {
@@ -40,9 +43,21 @@ var v1Files = map[string]map[string]string{
 		"memory.soft_limit_in_bytes": "9223372036854771712", "memory.swappiness": "60",
 		"memory.oom_control": "oom_kill_disable 0",
 	},
-	"devices":      {"devices.allow": "", "devices.deny": "", "devices.list": "a *:* rwm"},
-	"freezer":      {"freezer.state": "THAWED"},
-	"blkio":        {"blkio.weight": "500"},
+	"devices": {"devices.allow": "", "devices.deny": "", "devices.list": "a *:* rwm"},
+	"freezer": {"freezer.state": "THAWED"},
+	// blkio as with CFQ (before Linux 5.0); tests remove files for bfq.
+	"blkio": {
+		"blkio.weight": "500", "blkio.weight_device": "", "blkio.leaf_weight": "500", "blkio.leaf_weight_device": "",
+		"blkio.throttle.read_bps_device": "", "blkio.throttle.write_bps_device": "",
+		"blkio.throttle.read_iops_device": "", "blkio.throttle.write_iops_device": "",
+	},
+	"hugetlb": {
+		"hugetlb.2MB.limit_in_bytes": "9223372036854771712", "hugetlb.2MB.rsvd.limit_in_bytes": "9223372036854771712",
+		"hugetlb.1GB.limit_in_bytes": "9223372036854771712", "hugetlb.1GB.rsvd.limit_in_bytes": "9223372036854771712",
+	},
+	"net_cls":      {"net_cls.classid": "0"},
+	"net_prio":     {"net_prio.ifpriomap": "lo 0\neth0 0", "net_prio.prioidx": "1"},
+	"rdma":         {"rdma.max": "mlx5_0 hca_handle=max hca_object=max"},
 	"pids":         {"pids.max": "max"},
 	"name=systemd": {},
 }
@@ -52,12 +67,28 @@ var v2Files = map[string]string{
 	"memory.max": "max", "memory.low": "0", "memory.swap.max": "max",
 	"cpu.weight": "100", "cpu.max": "max 100000", "cpuset.cpus": "", "cpuset.mems": "",
 	"pids.max": "max", "io.weight": "default 100", "io.max": "", "memory.high": "max",
+	"cpu.max.burst": "0", "cpu.idle": "0", "hugetlb.2MB.max": "max", "hugetlb.2MB.rsvd.max": "max",
+	"hugetlb.1GB.max": "max", "hugetlb.1GB.rsvd.max": "max", "rdma.max": "mlx5_0 hca_handle=max hca_object=max",
 }
 
+// writeAll writes files in dir in place, new content first and the
+// truncation after, so that a reader polling a file (the freezer tests)
+// never sees it empty, and inotify watches (the OOM tests) see the change.
 func writeAll(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, val := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(val), 0o644); err != nil {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.WriteAt([]byte(val), 0)
+		if err == nil {
+			err = f.Truncate(int64(len(val)))
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -28,12 +28,13 @@ var (
 // message reads "write /sys/fs/cgroup/...: invalid argument".
 func writeFile(dir, name, val string) error {
 	p := filepath.Join(dir, name)
-	noteWrite(dir, name, val)
+	failed := noteWrite(dir, name, val)
 	if traceWrite != nil {
 		defer traceWrite(p, val)
 	}
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
+		failed()
 		return &os.PathError{Op: "write", Path: p, Err: underlying(err)}
 	}
 	_, err = f.WriteString(val)
@@ -41,6 +42,7 @@ func writeFile(dir, name, val string) error {
 		err = cerr
 	}
 	if err != nil {
+		failed()
 		return &os.PathError{Op: "write", Path: p, Err: underlying(err)}
 	}
 	return nil

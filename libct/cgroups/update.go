@@ -69,41 +69,56 @@ func stopUndo() {
 }
 
 // noteWrite records how to undo a write of val to dir/name, once per file.
-func noteWrite(dir, name, val string) {
+// The caller calls the returned func if the write failed: a line for a new
+// device that the kernel refused needs no undo (and the undo would fail
+// the same way).
+func noteWrite(dir, name, val string) (failed func()) {
 	undoMu.Lock()
 	defer undoMu.Unlock()
-	if undoLog != nil {
-		undoLog.note(dir, name, val)
+	if undoLog == nil {
+		return func() {}
 	}
+	return undoLog.note(dir, name, val)
 }
 
-func (u *undoRecord) note(dir, name, val string) {
+func (u *undoRecord) note(dir, name, val string) (failed func()) {
+	failed = func() {}
 	key := dir + "/" + name
 	if name == "devices.allow" || name == "devices.deny" {
 		key = dir + "/devices.list"
 	}
-	if name == "io.max" {
-		// Each line names a device; a device that had no line before is
-		// reset to no limit.
+	if reset, ok := keyedReset[name]; ok {
+		// Each line names a device (or interface); one that had no line
+		// before is reset.
 		dev, _, _ := strings.Cut(val, " ")
-		if dk := key + "\x00" + dev; !u.seen[dk] {
+		weights := name == "io.weight" || name == "io.bfq.weight"
+		if dk := key + "\x00" + dev; !u.seen[dk] && (!weights || strings.Contains(dev, ":")) {
 			u.seen[dk] = true
 			if old, err := readFile(dir, name); err == nil && !hasLinePrefix(old, dev+" ") {
+				refused := false
+				failed = func() {
+					undoMu.Lock()
+					refused = true
+					undoMu.Unlock()
+				}
 				u.steps = append(u.steps, func() error {
-					return writeFile(dir, name, dev+" rbps=max wbps=max riops=max wiops=max")
+					if refused {
+						return nil
+					}
+					return writeFile(dir, name, dev+" "+reset)
 				})
 			}
 		}
 	}
 	if u.seen[key] {
-		return
+		return failed
 	}
 	u.seen[key] = true
 	switch name {
 	case "devices.allow", "devices.deny":
 		list, err := readFile(dir, "devices.list")
 		if err != nil {
-			return
+			return failed
 		}
 		u.steps = append(u.steps, func() error {
 			if err := writeFile(dir, "devices.deny", "a"); err != nil {
@@ -122,7 +137,7 @@ func (u *undoRecord) note(dir, name, val string) {
 	case "memory.oom_control":
 		old, err := readFile(dir, name)
 		if err != nil {
-			return
+			return failed
 		}
 		m, _ := parseKeyed(old)
 		v := "0"
@@ -133,7 +148,7 @@ func (u *undoRecord) note(dir, name, val string) {
 	default:
 		old, err := readFile(dir, name)
 		if err != nil || old == "" {
-			return // a missing file fails the write too; "" cannot be written back
+			return failed // a missing file fails the write too; "" cannot be written back
 		}
 		u.steps = append(u.steps, func() error {
 			for _, line := range strings.Split(old, "\n") {
@@ -144,6 +159,24 @@ func (u *undoRecord) note(dir, name, val string) {
 			return nil
 		})
 	}
+	return failed
+}
+
+// keyedReset: the control files that hold one line per device (io.weight
+// and io.bfq.weight also a "default" line), and what undoes a line for a
+// device that had none.
+var keyedReset = map[string]string{
+	"io.max":                           "rbps=max wbps=max riops=max wiops=max",
+	"io.weight":                        "default",
+	"io.bfq.weight":                    "default",
+	"blkio.weight_device":              "0",
+	"blkio.leaf_weight_device":         "0",
+	"blkio.bfq.weight_device":          "default",
+	"blkio.throttle.read_bps_device":   "0",
+	"blkio.throttle.write_bps_device":  "0",
+	"blkio.throttle.read_iops_device":  "0",
+	"blkio.throttle.write_iops_device": "0",
+	"rdma.max":                         "hca_handle=max hca_object=max",
 }
 
 func hasLinePrefix(s, prefix string) bool {

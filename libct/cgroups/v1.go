@@ -15,6 +15,7 @@ import (
 type v1Manager struct {
 	paths  map[string]string // controller → leaf directory
 	mounts map[string]mount  // controller → its hierarchy's mount
+	uni    *mount            // the hybrid host's cgroup2 mount, if any (not joined)
 	res    *specs.LinuxResources
 	loaded bool     // from Load: created is unknown, the leaves count as ours
 	made   []string // directories Create made, in creation order
@@ -25,7 +26,7 @@ type v1Manager struct {
 // newV1 computes the leaf directory in every mounted v1 hierarchy. inner is
 // the cleaned Config path (see innerPath).
 func newV1(h *hostInfo, inner string, res *specs.LinuxResources) (*v1Manager, error) {
-	m := &v1Manager{paths: map[string]string{}, mounts: map[string]mount{}, res: res, freezeTimeout: defaultFreezeTimeout}
+	m := &v1Manager{paths: map[string]string{}, mounts: map[string]mount{}, uni: h.v2, res: res, freezeTimeout: defaultFreezeTimeout}
 	for _, ctrl := range v1Controllers {
 		mnt, ok := h.v1[ctrl]
 		if !ok {
@@ -61,7 +62,7 @@ func newV1(h *hostInfo, inner string, res *specs.LinuxResources) (*v1Manager, er
 // loadV1 rebuilds a manager from recorded paths, checking each against the
 // host's mounts so a damaged state file cannot point rt elsewhere.
 func loadV1(h *hostInfo, paths map[string]string) (*v1Manager, error) {
-	m := &v1Manager{paths: map[string]string{}, mounts: map[string]mount{}, loaded: true, freezeTimeout: defaultFreezeTimeout}
+	m := &v1Manager{paths: map[string]string{}, mounts: map[string]mount{}, uni: h.v2, loaded: true, freezeTimeout: defaultFreezeTimeout}
 	for ctrl, dir := range paths {
 		mnt, ok := h.v1[ctrl]
 		if !ok {
@@ -157,6 +158,13 @@ func (m *v1Manager) Apply(pid int) error {
 	if pid <= 0 {
 		return fmt.Errorf("cgroups: apply: invalid pid %d", pid)
 	}
+	// Like runc: the realtime budget comes before the process, which the
+	// kernel would not admit without one if it already ran SCHED_RR.
+	if dir, ok := m.paths["cpu"]; ok && m.res != nil && m.res.CPU != nil {
+		if err := setRealtime(dir, m.res.CPU); err != nil {
+			return err
+		}
+	}
 	dirs, ctrlOf := m.dirs()
 	// Each cgroup.procs write waits for an RCU grace period on v1;
 	// concurrent writes share it.
@@ -237,7 +245,7 @@ func (m *v1Manager) Set(r *specs.LinuxResources) error {
 	}
 	for _, s := range v1Setters {
 		dir, ok := m.paths[s.ctrl]
-		if !ok || s.want(r) == "" {
+		if !ok || !s.writes(r) {
 			continue
 		}
 		if err := s.set(dir, r); err != nil {
@@ -256,13 +264,35 @@ func (m *v1Manager) check(r *specs.LinuxResources) error {
 	if len(r.Unified) > 0 {
 		return fmt.Errorf("linux.resources.unified: %w: cgroup v2 (unified) resources on a cgroup v1 host", ErrNotMounted)
 	}
+	if err := CheckResources(r); err != nil {
+		return err
+	}
 	for _, s := range v1Setters {
 		if _, ok := m.paths[s.ctrl]; ok {
 			continue
 		}
 		if f := s.want(r); f != "" {
-			return fmt.Errorf("%s: %w: cgroup v1 controller %q is not mounted", f, ErrNotMounted, s.ctrl)
+			return lacks(f, "no %s controller in this host's cgroup v1 hierarchies%s", s.ctrl, m.unifiedNote(s.ctrl))
 		}
 	}
 	return nil
+}
+
+// unifiedNote explains, for a controller that only the hybrid cgroup2
+// mount has (hugetlb on some hosts), why rt does not use it there: like
+// runc, rt puts a container's limits in the v1 hierarchies on a v1 host.
+func (m *v1Manager) unifiedNote(ctrl string) string {
+	if m.uni == nil {
+		return ""
+	}
+	have, err := readFile(m.uni.mountpoint, "cgroup.controllers")
+	if err != nil {
+		return ""
+	}
+	for _, c := range strings.Fields(have) {
+		if c == ctrl {
+			return fmt.Sprintf(" (the hybrid cgroup2 mount at %s has it, but on a cgroup v1 host rt, like runc, sets limits only in the v1 hierarchies)", m.uni.mountpoint)
+		}
+	}
+	return ""
 }

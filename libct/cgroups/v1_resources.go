@@ -11,24 +11,38 @@ import (
 )
 
 // setter writes one controller's part of LinuxResources. want returns the
-// config.json field of the first value that would be written, or "" when r
-// asks nothing of this controller; New and Set use it to fail early when the
-// controller is missing. New resources are new entries here.
+// config.json field of the first value that asks something of the
+// controller, or "" when r asks nothing of it; New and Set use it to fail
+// early when the controller is missing. lifts, if set, reports values that
+// are written although they ask nothing (cpu idle or burst 0, which lift
+// a setting); without it, set runs when want is not "". New resources are
+// new entries here.
 type setter struct {
-	ctrl string
-	want func(r *specs.LinuxResources) string
-	set  func(dir string, r *specs.LinuxResources) error
+	ctrl  string
+	want  func(r *specs.LinuxResources) string
+	set   func(dir string, r *specs.LinuxResources) error
+	lifts func(r *specs.LinuxResources) bool
+}
+
+// writes reports whether s has something of r to write.
+func (s setter) writes(r *specs.LinuxResources) bool {
+	if s.lifts != nil {
+		return s.lifts(r)
+	}
+	return s.want(r) != ""
 }
 
 var v1Setters = []setter{
-	{"memory", wantMemory, setMemoryV1},
-	{"cpu", wantCPU, setCPUV1},
-	{"cpuset", wantCpuset, setCpuset},
-	{"pids", wantPids, setPids},
-	{"blkio", wantBlkioWeight, setBlkioV1},
-	{"devices", wantDevices, setDevicesV1},
-	// TODO: hugetlb, net_cls/net_prio, rdma, blkio throttles and per-device
-	// weights, cpu realtime/burst/idle.
+	{"memory", wantMemory, setMemoryV1, nil},
+	{"cpu", wantCPU, setCPUV1, anyCPU},
+	{"cpuset", wantCpuset, setCpuset, nil},
+	{"pids", wantPids, setPids, nil},
+	{"blkio", wantBlkio, setBlkioV1, nil},
+	{"hugetlb", wantHugetlb, setHugetlbV1, nil},
+	{"net_cls", wantNetCls, setNetCls, nil},
+	{"net_prio", wantNetPrio, setNetPrio, nil},
+	{"rdma", wantRdma, setRdma, nil},
+	{"devices", wantDevices, setDevicesV1, nil},
 }
 
 // Field names, as errors print them.
@@ -88,21 +102,6 @@ func wantMemory(r *specs.LinuxResources) string {
 	return ""
 }
 
-func wantCPU(r *specs.LinuxResources) string {
-	c := r.CPU
-	switch {
-	case c == nil:
-		return ""
-	case u64(c.Shares) != 0:
-		return fCPUShares
-	case i64(c.Quota) != 0:
-		return fCPUQuota
-	case u64(c.Period) != 0:
-		return fCPUPeriod
-	}
-	return ""
-}
-
 func wantCpuset(r *specs.LinuxResources) string {
 	switch {
 	case r.CPU == nil:
@@ -118,13 +117,6 @@ func wantCpuset(r *specs.LinuxResources) string {
 func wantPids(r *specs.LinuxResources) string {
 	if r.Pids != nil && r.Pids.Limit != nil {
 		return fPidsLimit
-	}
-	return ""
-}
-
-func wantBlkioWeight(r *specs.LinuxResources) string {
-	if r.BlockIO != nil && r.BlockIO.Weight != nil && *r.BlockIO.Weight != 0 {
-		return fBlkioWeight
 	}
 	return ""
 }
@@ -206,48 +198,6 @@ func setMemoryV1(dir string, r *specs.LinuxResources) error {
 	return nil
 }
 
-func setCPUV1(dir string, r *specs.LinuxResources) error {
-	c := r.CPU
-	if shares := u64(c.Shares); shares != 0 {
-		if err := writeFile(dir, "cpu.shares", strconv.FormatUint(shares, 10)); err != nil {
-			return field(fCPUShares, err)
-		}
-		// The kernel clamps silently; say so instead.
-		got, err := readFile(dir, "cpu.shares")
-		if err != nil {
-			return field(fCPUShares, err)
-		}
-		if g, err := strconv.ParseUint(got, 10, 64); err == nil && g != shares {
-			if shares > g {
-				return fmt.Errorf("%s: %d is above the maximum the kernel allows (%d)", fCPUShares, shares, g)
-			}
-			return fmt.Errorf("%s: %d is below the minimum the kernel allows (%d)", fCPUShares, shares, g)
-		}
-	}
-	quota, period := i64(c.Quota), u64(c.Period)
-	retryPeriod := false
-	if period != 0 {
-		err := writeFile(dir, "cpu.cfs_period_us", strconv.FormatUint(period, 10))
-		// A period smaller than the current one can be refused (EINVAL)
-		// while the old quota is in place: retry after the quota.
-		if err != nil && (quota == 0 || !errors.Is(err, unix.EINVAL)) {
-			return field(fCPUPeriod, err)
-		}
-		retryPeriod = err != nil
-	}
-	if quota != 0 {
-		if err := writeFile(dir, "cpu.cfs_quota_us", strconv.FormatInt(quota, 10)); err != nil {
-			return field(fCPUQuota, err)
-		}
-		if retryPeriod {
-			if err := writeFile(dir, "cpu.cfs_period_us", strconv.FormatUint(period, 10)); err != nil {
-				return field(fCPUPeriod, err)
-			}
-		}
-	}
-	return nil
-}
-
 // setCpuset is the same for v1 and v2.
 func setCpuset(dir string, r *specs.LinuxResources) error {
 	if r.CPU.Cpus != "" {
@@ -270,15 +220,6 @@ func setPids(dir string, r *specs.LinuxResources) error {
 		val = strconv.FormatInt(l, 10)
 	}
 	return field(fPidsLimit, writeFile(dir, "pids.max", val))
-}
-
-func setBlkioV1(dir string, r *specs.LinuxResources) error {
-	w := strconv.FormatUint(uint64(*r.BlockIO.Weight), 10)
-	file := "blkio.weight"
-	if !fileExists(dir, file) && fileExists(dir, "blkio.bfq.weight") {
-		file = "blkio.bfq.weight" // CFQ is gone from newer kernels
-	}
-	return field(fBlkioWeight, writeFile(dir, file, w))
 }
 
 // setDevicesV1 denies everything, then applies the rules in order.

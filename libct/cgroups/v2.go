@@ -155,11 +155,14 @@ func (m *v2Manager) Set(r *specs.LinuxResources) error {
 	}
 	have := controllers(m.dir)
 	for _, s := range v2Setters {
-		f := s.want(r)
-		if f == "" {
+		if !s.writes(r) {
 			continue
 		}
 		if have != nil && !have[s.ctrl] {
+			f := s.want(r)
+			if f == "" {
+				continue // only values that lift a setting: nothing to lift
+			}
 			return fmt.Errorf("%s: %w: the %q controller is not enabled for %s (see its parent's cgroup.subtree_control)", f, ErrNotMounted, s.ctrl, m.dir)
 		}
 		if err := s.set(m.dir, r); err != nil {

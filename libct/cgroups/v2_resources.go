@@ -12,14 +12,16 @@ import (
 )
 
 var v2Setters = []setter{
-	{"memory", wantMemoryV2, setMemoryV2},
-	{"cpu", wantCPU, setCPUV2},
-	{"cpuset", wantCpuset, setCpuset},
-	{"pids", wantPids, setPids},
-	{"io", wantBlkioWeight, setIOV2},
-	// TODO: hugetlb, rdma, io.max/per-device weights, cpu.max.burst,
-	// cpu.idle. Devices are an eBPF program (devices_v2.go), set by Set.
+	{"memory", wantMemoryV2, setMemoryV2, nil},
+	{"cpu", wantCPU, setCPUV2, anyCPU},
+	{"cpuset", wantCpuset, setCpuset, nil},
+	{"pids", wantPids, setPids, nil},
+	{"io", wantBlkio, setIOV2, nil},
+	{"hugetlb", wantHugetlb, setHugetlbV2, nil},
+	{"rdma", wantRdma, setRdma, nil},
+	// Devices are an eBPF program (devices_v2.go), set by Set.
 	// memory.swappiness and disableOOMKiller have no v2 file: ignored.
+	// network and cpu realtime have no v2 controller: checkV2 refuses them.
 }
 
 func wantMemoryV2(r *specs.LinuxResources) string {
@@ -115,49 +117,38 @@ func blkioToIOWeight(w uint16) uint64 {
 	return 1 + (uint64(w)-10)*9999/990
 }
 
-func setCPUV2(dir string, r *specs.LinuxResources) error {
-	c := r.CPU
-	if shares := u64(c.Shares); shares != 0 {
-		w := strconv.FormatUint(sharesToWeight(shares), 10)
-		if err := writeFile(dir, "cpu.weight", w); err != nil {
-			return field(fCPUShares, err)
-		}
-	}
-	quota, period := i64(c.Quota), u64(c.Period)
-	if quota != 0 || period != 0 {
-		val := "max"
-		if quota > 0 {
-			val = strconv.FormatInt(quota, 10)
-		}
-		if period != 0 {
-			val += " " + strconv.FormatUint(period, 10)
-		}
-		f := fCPUQuota
-		if quota == 0 {
-			f = fCPUPeriod
-		}
-		if err := writeFile(dir, "cpu.max", val); err != nil {
-			return field(f, err)
-		}
-	}
-	return nil
-}
-
-func setIOV2(dir string, r *specs.LinuxResources) error {
-	w := *r.BlockIO.Weight
-	if w < 10 || w > 1000 {
-		return fmt.Errorf("%s: %d is out of range 10-1000", fBlkioWeight, w)
-	}
-	if fileExists(dir, "io.bfq.weight") {
-		return field(fBlkioWeight, writeFile(dir, "io.bfq.weight", strconv.FormatUint(uint64(w), 10)))
-	}
-	return field(fBlkioWeight, writeFile(dir, "io.weight", strconv.FormatUint(blkioToIOWeight(w), 10)))
-}
-
-// checkV2 validates what can be validated before anything exists.
+// checkV2 validates what can be validated before anything exists, and
+// refuses what cgroup v2 cannot do (runc ignores these silently on v2; rt,
+// like crun for realtime, says so).
 func checkV2(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
+	}
+	if err := CheckResources(r); err != nil {
+		return err
+	}
+	if f := wantNetCls(r); f != "" || wantNetPrio(r) != "" {
+		if f == "" {
+			f = fPriorities
+		}
+		return lacks(f, "cgroup v2 has no net_cls or net_prio controller; classify the container's traffic by cgroup path instead (nftables \"socket cgroupv2\", or an eBPF program)")
+	}
+	if c := r.CPU; c != nil && (i64(c.RealtimeRuntime) != 0 || u64(c.RealtimePeriod) != 0) {
+		f := fCPURtRuntime
+		if i64(c.RealtimeRuntime) == 0 {
+			f = fCPURtPeriod
+		}
+		return lacks(f, "cgroup v2 has no realtime group scheduling (cpu.rt_runtime_us and cpu.rt_period_us are cgroup v1 only)")
+	}
+	if b := r.BlockIO; b != nil {
+		if u16(b.LeafWeight) != 0 {
+			return lacks(fLeafWeight, "cgroup v2 has no leaf weights (io.weight and io.bfq.weight have no leaf variant)")
+		}
+		for i, wd := range b.WeightDevice {
+			if u16(wd.LeafWeight) != 0 {
+				return lacks(fmt.Sprintf("%s[%d].leafWeight", fWeightDevice, i), "cgroup v2 has no leaf weights (io.weight and io.bfq.weight have no leaf variant)")
+			}
+		}
 	}
 	if r.Devices != nil {
 		if _, err := deviceProgram(r.Devices); err != nil {

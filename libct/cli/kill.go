@@ -19,7 +19,13 @@ func ParseSignal(s string) (unix.Signal, error) {
 		}
 		return unix.Signal(n), nil
 	}
-	name := strings.ToUpper(s)
+	// ASCII only: strings.ToUpper would turn "ſigkill" into "SIGKILL".
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, s)
 	if !strings.HasPrefix(name, "SIG") {
 		name = "SIG" + name
 	}

@@ -25,15 +25,3 @@ func TestParseSignal(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParseSignal(f *testing.F) {
-	for _, s := range []string{"KILL", "9", "SIGTERM", "", "99999999999999999999"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		sig, err := ParseSignal(s)
-		if err == nil && (sig <= 0 || sig > 64) {
-			t.Fatalf("ParseSignal(%q) = %d", s, sig)
-		}
-	})
-}

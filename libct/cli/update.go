@@ -29,18 +29,21 @@ var updateCommand = &cli.Command{
 
 --resources FILE (or - for stdin) takes a JSON linux.resources object; the
 other flags set one value each and cannot be combined with it. Values left
-out (or 0) stay as they are; -1 means no limit. Memory sizes take units:
-512M, 1.5G, 64KiB.`,
+out (or 0) stay as they are, but for --cpu-burst 0 and --cpu-idle 0, which
+are values; -1 means no limit. Memory sizes take units: 512M, 1.5G, 64KiB.
+The JSON may also change blockIO throttles and per-device weights (rate 0
+lifts a throttle), hugepageLimits, network and rdma, per device, page size,
+interface or RDMA device.`,
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "resources", Aliases: []string{"r"}, Usage: "JSON linux.resources from FILE, or - for stdin"},
 		&cli.StringFlag{Name: "blkio-weight", Usage: "block IO weight, 10-1000 (v2: io.weight)"},
 		&cli.StringFlag{Name: "cpu-period", Usage: "CFS period in microseconds"},
 		&cli.StringFlag{Name: "cpu-quota", Usage: "CFS quota in microseconds per period, -1 for none"},
-		&cli.StringFlag{Name: "cpu-burst", Usage: "CFS burst in microseconds (not supported yet)"},
+		&cli.StringFlag{Name: "cpu-burst", Usage: "CFS burst in microseconds, at most the quota; 0 for none (v2: cpu.max.burst)"},
 		&cli.StringFlag{Name: "cpu-share", Aliases: []string{"cpu-shares"}, Usage: "CPU shares, 2-262144 (v2: converted to cpu.weight)"},
-		&cli.StringFlag{Name: "cpu-rt-period", Usage: "realtime period in microseconds (not supported yet)"},
-		&cli.StringFlag{Name: "cpu-rt-runtime", Usage: "realtime runtime in microseconds (not supported yet)"},
-		&cli.StringFlag{Name: "cpu-idle", Usage: "1 for SCHED_IDLE (not supported yet)"},
+		&cli.StringFlag{Name: "cpu-rt-period", Usage: "realtime period in microseconds (cgroup v1 only)"},
+		&cli.StringFlag{Name: "cpu-rt-runtime", Usage: "realtime runtime in microseconds per period, within the parent cgroup's (cgroup v1 only)"},
+		&cli.StringFlag{Name: "cpu-idle", Usage: "1: the cgroup's tasks run as SCHED_IDLE; 0: not"},
 		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to run on, e.g. 0-1,3"},
 		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to use, e.g. 0"},
 		&cli.StringFlag{Name: "memory", Usage: "memory limit, e.g. 512M; -1 for none"},

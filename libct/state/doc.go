@@ -1,6 +1,7 @@
 // Package state owns a container's directory under the state root:
-// <root>/<id>/state.json (written atomically: temp file, fsync, rename),
-// the lock that serialises commands on one ID, the exec fifo, container ID
+// <root>/<id>/state.json (written atomically: temp file, rename; no fsync,
+// see WriteFileAtomic), the lock that serialises commands on one ID (a new
+// directory appears already locked: newdir.go), the exec fifo, container ID
 // validation and process identity (PID plus start time, so a reused PID is
 // never mistaken for the container's init).
 //

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // MaxIDLen bounds container IDs: an ID is a directory name (state dir,
@@ -27,7 +28,9 @@ func ValidateID(id string) error {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		case c == '_' || c == '+' || c == '-' || c == '.':
 		default:
-			return fmt.Errorf("container id %q: invalid character %q (use letters, digits and _ + - .)", truncate(id), c)
+			// Name the character, not its first byte ('é', not 'Ã').
+			r, _ := utf8.DecodeRuneInString(id[i:])
+			return fmt.Errorf("container id %q: invalid character %q (use letters, digits and _ + - .)", truncate(id), r)
 		}
 	}
 	return nil

@@ -92,7 +92,11 @@ type Handle struct {
 	fd  int
 }
 
-// Create makes the directory of a new container, exclusively, and locks it.
+// Create makes the directory of a new container, exclusively, and locks
+// it. No other command ever sees the directory unlocked: it is made and
+// locked under a private name, then renamed into place (newdir.go). One
+// seen unlocked and without state.json would read as the debris of a
+// crashed create, and a concurrent create of the same ID would reclaim it.
 func (s Store) Create(id string) (*Handle, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
@@ -100,19 +104,7 @@ func (s Store) Create(id string) (*Handle, error) {
 	if err := os.MkdirAll(s.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("state root %s: %w", s.Root, err)
 	}
-	dir := s.Dir(id)
-	if err := unix.Mkdir(dir, 0o700); err != nil {
-		if err == unix.EEXIST {
-			return nil, fmt.Errorf("container %q: %w", id, ErrExist)
-		}
-		return nil, fmt.Errorf("state dir %s: %w", dir, err)
-	}
-	h, err := lock(id, dir)
-	if err != nil {
-		os.Remove(dir)
-		return nil, err
-	}
-	return h, nil
+	return s.createLocked(id)
 }
 
 // Open locks the directory of an existing container.
@@ -175,6 +167,11 @@ func (h *Handle) Load() (*State, error) {
 	st := &State{}
 	if err := json.Unmarshal(b, st); err != nil {
 		return nil, fmt.Errorf("state of %q is corrupt (%s): %w", h.ID, filepath.Join(h.Dir, "state.json"), err)
+	}
+	// A record must name its own directory: `{}`, `null` or a copied
+	// record would otherwise be listed and shown under another ID.
+	if st.ID != h.ID {
+		return nil, fmt.Errorf("state of %q is corrupt (%s): it names container %q", h.ID, filepath.Join(h.Dir, "state.json"), truncate(st.ID))
 	}
 	return st, nil
 }

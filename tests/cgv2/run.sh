@@ -47,7 +47,8 @@ t1=$(date +%s.%N)
 echo "cgv2: built and staged in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')s ($(du -sh "$stage" | cut -f1))"
 
 rc=0
-"$vm" --timeout "${CGV2_TIMEOUT:-540}" "$@" "$stage" || rc=$?
+# bfq: per-device weights on the scratch disk (guest.sh selects it).
+"$vm" --timeout "${CGV2_TIMEOUT:-540}" --modules bfq "$@" "$stage" || rc=$?
 t2=$(date +%s.%N)
 echo "cgv2: exit $rc after $(awk -v a="$t0" -v b="$t2" 'BEGIN{printf "%.1f", b-a}')s in all"
 exit "$rc"
