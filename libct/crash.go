@@ -28,9 +28,13 @@ const (
 	stepDeleteState  = "delete-state"  // cgroup gone, about to run poststop and remove the state dir
 )
 
-// exec has no crash points yet. It records nothing on the host (the new
-// process lives in the container's namespaces and cgroups); named points
-// there and a test that kills `rt exec` at each are still to come.
+// exec records nothing on the host: the new process waits for its
+// bootstrap and exits on EOF when rt dies, wherever it is.
+const (
+	stepExecSpawn     = "exec-spawn"     // container checked, about to start the process
+	stepExecCgroup    = "exec-cgroup"    // process started, about to join the cgroups
+	stepExecBootstrap = "exec-bootstrap" // in the cgroups, bootstrap not sent
+)
 
 // CrashEnv names the test-only variable that makes rt SIGKILL itself at a
 // named step, so tests can check that `delete --force` undoes a command

@@ -171,6 +171,7 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	for i := 0; i < o.PreserveFds; i++ {
 		inherit = append(inherit, 3+i)
 	}
+	crashPoint(stepExecSpawn)
 	// personality, memory policy and execCPUAffinity.initial come from
 	// the spawning thread (procattrs.go).
 	np, err := spawnWithAttrs(cfg.Linux, o.Process.ExecCPUAffinity, nil, func() (*nsenter.Process, error) {
@@ -204,6 +205,7 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	if x.pidfd < 0 {
 		return nil, errors.New("exec: no pidfd for the new process (kernel too old?)")
 	}
+	crashPoint(stepExecCgroup)
 	if cg != nil && cgfd < 0 {
 		// cgroup v1: join the container's cgroups before anything runs.
 		if err = cg.Apply(x.pid); err != nil {
@@ -234,6 +236,7 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 		x.pid, x.pidfd = 0, -1
 		return nil, err
 	}
+	crashPoint(stepExecBootstrap)
 	raw, err := json.Marshal(o.Process)
 	if err != nil {
 		return nil, err

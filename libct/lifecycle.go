@@ -109,11 +109,13 @@ func Kill(root, id string, sig unix.Signal, all bool) error {
 	if all {
 		if st.CgroupPaths != nil {
 			if cg, err := cgroups.Load(st.CgroupPaths); err == nil {
-				pids, _ := cg.Pids()
+				pids, err := cg.Pids()
 				for _, p := range pids {
 					unix.Kill(p, sig)
 				}
-				if len(pids) > 0 {
+				// Nothing left in the cgroup is success, as runc (engines
+				// send kill --all 9 after the init exited).
+				if err == nil {
 					return nil
 				}
 			}

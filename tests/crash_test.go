@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -245,5 +246,49 @@ func TestCreateOverCrashedRecord(t *testing.T) {
 	}
 	if st := h.State(id); st.Status != specs.StateCreated {
 		t.Errorf("state after re-create: %s, want created", st.Status)
+	}
+}
+
+// TestCrashDuringExec: rt exec SIGKILLed at each of its steps leaves no
+// process in the container (the new one exits on EOF of its bootstrap
+// socket) and the container usable; exec records nothing on the host.
+func TestCrashDuringExec(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	b := h.Bundle(sleeper)
+	id, initPid := h.StartDetached(b)
+	for _, step := range []string{"exec-spawn", "exec-cgroup", "exec-bootstrap"} {
+		h.crashed(step, "exec", id, "sleep", "100")
+		ok := waitFor(5*time.Second, func() bool {
+			reapZombies()
+			ps := procsInCgroup(b.Cgroup)
+			return len(ps) == 1 && ps[0].Pid == initPid
+		})
+		if !ok {
+			t.Errorf("%s: processes left in the container's cgroup: %v", step, procsInCgroup(b.Cgroup))
+		}
+		// Other tests' processes are our children too: look only in
+		// this container's pid namespace.
+		pidNS, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", initPid))
+		waitFor(5*time.Second, func() bool {
+			reapZombies()
+			for _, p := range liveChildren() {
+				if ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", p.Pid)); ns == pidNS && p.Pid != initPid {
+					return false
+				}
+			}
+			return true
+		})
+		for _, p := range liveChildren() {
+			if ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", p.Pid)); ns == pidNS && p.Pid != initPid {
+				t.Errorf("%s: process %d (%s) left in the container", step, p.Pid, p.Cmdline)
+			}
+		}
+		if out := h.MustRT("exec", id, "echo", "alive").Stdout; out != "alive\n" {
+			t.Errorf("%s: exec after the crash: %q", step, out)
+		}
+		if ents := dirNames(h.Root); strings.Join(ents, ",") != id {
+			t.Errorf("%s: state root holds %v", step, ents)
+		}
 	}
 }

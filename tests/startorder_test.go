@@ -45,3 +45,18 @@ func TestRootfsPropagationUnbindable(t *testing.T) {
 		}
 	}
 }
+
+// TestKillAllStoppedEmpty: kill --all on a stopped container whose
+// cgroup is empty succeeds, as runc (containerd and docker send it after
+// the init exited); a plain kill says "container not running".
+func TestKillAllStoppedEmpty(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	id := h.ID("killall")
+	h.MustRT("run", "-d", "--bundle", h.Bundle().Dir, id)
+	h.WaitStatus(id, specs.StateStopped)
+	h.MustRT("kill", "--all", id, "9")
+	if r := h.RT("kill", id, "9"); r.Code == 0 || !strings.Contains(r.Stderr, "container not running") {
+		t.Errorf("kill of a stopped container: %v", r)
+	}
+}

@@ -149,10 +149,18 @@ func checkPreserveFds(n int) error {
 	return nil
 }
 
+// moreArgs: how many arguments may follow the ID.
+var moreArgs = map[string]int{"exec": 1 << 20, "kill": 1}
+
 // needID returns the single container ID argument.
 func needID(c *cli.Context) (string, error) {
 	if c.NArg() < 1 {
 		return "", fmt.Errorf("%s: missing container id (usage: rt %s %s)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage)
+	}
+	// exec takes a command after the ID and kill a signal; the others
+	// take the ID alone (as runc, a stray word is an error, not ignored).
+	if max := moreArgs[c.Command.Name] + 1; c.NArg() > max {
+		return "", fmt.Errorf("%s: unexpected arguments after the container id: %q (usage: rt %s %s)", c.Command.Name, c.Args().Slice()[1:], c.Command.Name, c.Command.ArgsUsage)
 	}
 	return c.Args().First(), nil
 }
