@@ -95,6 +95,9 @@ else
   mkdir -p "$OUT" || die "cannot create $OUT"
 fi
 OUT=$(cd "$OUT" && pwd -P)
+# The bundles live below: a user-namespaced container's root (another host
+# UID) must be able to reach them (mktemp -d makes 0700).
+chmod 0755 "$OUT" || die "cannot chmod $OUT"
 mkdir -p "$OUT/root" || die "cannot populate $OUT"
 
 # RUNTIME is one path without arguments: a wrapper gives rt a state
