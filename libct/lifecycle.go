@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -217,6 +218,9 @@ func destroy(h *state.Handle, st *state.State) error {
 				return fmt.Errorf("delete container %q: remove cgroup parents: %w", st.ID, err)
 			}
 		}
+		// Parents still used by another container are left to the last
+		// delete (cgparents.go).
+		sweepParents(filepath.Dir(h.Dir), st.CgroupDirs)
 	}
 	crashPoint(stepDeleteState)
 	if st.Phase != state.PhaseCreating || st.Pid > 0 {

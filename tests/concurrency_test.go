@@ -111,9 +111,7 @@ func TestParallelRuns(t *testing.T) {
 		for _, d := range ds {
 			os.Remove(d) // empty, and a path this run made up
 		}
-		knownBug(t, "the shared parent cgroup %s is left: only the create that made it records it, and if that "+
-			"container is deleted while another still uses the parent, nobody removes it later "+
-			"(sequential reproducer in docs/reliability.md)", parent)
+		t.Errorf("the shared parent cgroup %s is left after every container under it was deleted", parent)
 	}
 }
 
