@@ -37,6 +37,7 @@ test: vet rt
 # rt beside runc and crun, as ratios measured in one run.
 bench: rt
 	bash tests/bench/bench.sh $(CURDIR)/rt
+	bash tests/bench/cow.sh $(CURDIR)/rt
 
 # Copy-on-write root against a cp -a per container (docs/overlay.md).
 bench-cow: rt
