@@ -14,7 +14,6 @@ import (
 
 	"github.com/rt-oci/rt/libct/cgroups"
 	"github.com/rt-oci/rt/libct/console"
-	"github.com/rt-oci/rt/libct/initexe"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/rootfs"
 	"github.com/rt-oci/rt/libct/security"
@@ -202,24 +201,12 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("exec fifo: %w", err)
 	}
 	defer unix.Close(fifo)
-	exe, err := initexe.Open(o.Root)
+	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(exe)
-	parent, child, err := proto.Pair()
-	if err != nil {
-		return nil, err
-	}
 	defer parent.Close()
-	if err = closeOnExecFrom(3 + o.PreserveFds); err != nil {
-		child.Close()
-		return nil, err
-	}
-	inherit := []int{child.Fd()}
-	for i := 0; i < o.PreserveFds; i++ {
-		inherit = append(inherit, 3+i)
-	}
 	v2 := cgroups.Unified(cg)
 	cgfd := -1
 	if v2 {
@@ -318,20 +305,13 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	var relaySock int = -1
 	if s.Process.Terminal {
 		var csock int
-		if o.ConsoleSocket != "" {
-			if csock, err = console.Dial(o.ConsoleSocket); err != nil {
-				return nil, fmt.Errorf("--console-socket: %w", err)
-			}
-		} else {
-			pair, perr := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-			if perr != nil {
-				err = perr
-				return nil, err
-			}
-			csock, relaySock = pair[0], pair[1]
-			defer unix.Close(relaySock)
+		if csock, relaySock, err = consoleSockets(o.ConsoleSocket); err != nil {
+			return nil, err
 		}
 		defer unix.Close(csock)
+		if relaySock >= 0 {
+			defer unix.Close(relaySock)
+		}
 		b.Console = true
 		sendFds = append(sendFds, csock)
 	}

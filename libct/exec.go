@@ -15,7 +15,6 @@ import (
 
 	"github.com/rt-oci/rt/libct/cgroups"
 	"github.com/rt-oci/rt/libct/console"
-	"github.com/rt-oci/rt/libct/initexe"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/security"
 	"github.com/rt-oci/rt/libct/state"
@@ -153,24 +152,12 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 			defer unix.Close(cgfd)
 		}
 	}
-	exe, err := initexe.Open(o.Root)
+	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(exe)
-	parent, child, err := proto.Pair()
-	if err != nil {
-		return nil, err
-	}
 	defer parent.Close()
-	if err = closeOnExecFrom(3 + o.PreserveFds); err != nil {
-		child.Close()
-		return nil, err
-	}
-	inherit := []int{child.Fd()}
-	for i := 0; i < o.PreserveFds; i++ {
-		inherit = append(inherit, 3+i)
-	}
 	crashPoint(stepExecSpawn)
 	// personality, memory policy and execCPUAffinity.initial come from
 	// the spawning thread (procattrs.go).
@@ -250,20 +237,13 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	relaySock := -1
 	if o.Process.Terminal {
 		var csock int
-		if o.ConsoleSocket != "" {
-			if csock, err = console.Dial(o.ConsoleSocket); err != nil {
-				return nil, fmt.Errorf("--console-socket: %w", err)
-			}
-		} else {
-			pair, perr := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-			if perr != nil {
-				err = perr
-				return nil, err
-			}
-			csock, relaySock = pair[0], pair[1]
-			defer unix.Close(relaySock)
+		if csock, relaySock, err = consoleSockets(o.ConsoleSocket); err != nil {
+			return nil, err
 		}
 		defer unix.Close(csock)
+		if relaySock >= 0 {
+			defer unix.Close(relaySock)
+		}
 		b.Console = true
 		sendFds = append(sendFds, csock)
 	}

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // TestConsoleSocket: with process.terminal, the pty master arrives on
@@ -20,33 +18,7 @@ func TestConsoleSocket(t *testing.T) {
 	t.Parallel()
 	h := newH(t)
 	sockPath := filepath.Join(h.Dir, "console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	got := make(chan *os.File, 1)
-	go func() {
-		c, err := l.AcceptUnix()
-		if err != nil {
-			got <- nil
-			return
-		}
-		defer c.Close()
-		buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4))
-		_, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
-		if err != nil {
-			got <- nil
-			return
-		}
-		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
-		if len(msgs) != 1 {
-			got <- nil
-			return
-		}
-		fds, _ := unix.ParseUnixRights(&msgs[0])
-		got <- os.NewFile(uintptr(fds[0]), "master")
-	}()
+	got := recvFd(t, sockPath)
 	b := h.Bundle(sh(`tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; stty size; readlink /proc/self/fd/0; stat -c %t:%T /dev/console`), func(s *specs.Spec) {
 		s.Process.Terminal = true
 		s.Process.ConsoleSize = &specs.Box{Height: 33, Width: 111}

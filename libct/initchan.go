@@ -1,0 +1,55 @@
+package libct
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/libct/console"
+	"github.com/rt-oci/rt/libct/initexe"
+	"github.com/rt-oci/rt/libct/proto"
+)
+
+// initChannel prepares what every spawn of an init needs (create and
+// exec): the sealed init executable, the socket pair (the child's end is
+// inherited), and every other descriptor of rt close-on-exec except the
+// caller's --preserve-fds (CVE-2024-21626). inherit lists what the child
+// keeps. On error nothing stays open.
+func initChannel(root string, preserveFds int) (exe int, parent, child *proto.Conn, inherit []int, err error) {
+	if exe, err = initexe.Open(root); err != nil {
+		return -1, nil, nil, nil, err
+	}
+	if parent, child, err = proto.Pair(); err != nil {
+		unix.Close(exe)
+		return -1, nil, nil, nil, err
+	}
+	if err = closeOnExecFrom(3 + preserveFds); err != nil {
+		unix.Close(exe)
+		parent.Close()
+		child.Close()
+		return -1, nil, nil, nil, err
+	}
+	inherit = []int{child.Fd()}
+	for i := 0; i < preserveFds; i++ {
+		inherit = append(inherit, 3+i)
+	}
+	return exe, parent, child, inherit, nil
+}
+
+// consoleSockets gives the socket the init sends its pty master on: a
+// connection to the engine's --console-socket, or, without one, one end of
+// a pair whose other end (relay) rt keeps to relay the terminal itself
+// (-1 otherwise). The caller closes both.
+func consoleSockets(path string) (csock, relay int, err error) {
+	if path != "" {
+		if csock, err = console.Dial(path); err != nil {
+			return -1, -1, fmt.Errorf("--console-socket: %w", err)
+		}
+		return csock, -1, nil
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, -1, fmt.Errorf("terminal socket pair: %w", err)
+	}
+	return pair[0], pair[1], nil
+}
