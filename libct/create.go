@@ -326,7 +326,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	sendFds = append(sendFds, idFds...)
 	if err = parent.Send(b, sendFds...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("container init exited before its setup (%s): %w%s", exitReason(initPid), err, memoryHint(s))
 	}
 	if err = awaitReady(parent, st, initPid, s); err != nil {
 		return nil, err
@@ -407,9 +407,9 @@ func awaitReady(parent *proto.Conn, st *state.State, initPid int, s *specs.Spec)
 		closeFds(fds)
 		if err != nil {
 			if err == io.EOF {
-				return fmt.Errorf("container init exited during setup (%s)", exitReason(initPid))
+				return fmt.Errorf("container init exited during setup (%s)%s", exitReason(initPid), memoryHint(s))
 			}
-			return err
+			return fmt.Errorf("%w%s", err, memoryHint(s))
 		}
 		switch m.Type {
 		case proto.TypeReady:
@@ -431,6 +431,18 @@ func awaitReady(parent *proto.Conn, st *state.State, initPid int, s *specs.Spec)
 			return fmt.Errorf("container init: unexpected message %q", m.Type)
 		}
 	}
+}
+
+// memoryHint names linux.resources.memory.limit when one is set: a limit
+// too small for the init stage gets it OOM-killed before it can say so.
+func memoryHint(s *specs.Spec) string {
+	if s.Linux == nil || s.Linux.Resources == nil || s.Linux.Resources.Memory == nil || s.Linux.Resources.Memory.Limit == nil {
+		return ""
+	}
+	if l := *s.Linux.Resources.Memory.Limit; l > 0 && l < 64<<20 {
+		return fmt.Sprintf("; linux.resources.memory.limit %d may be too small for the container's setup (rt's init needs a few MiB)", l)
+	}
+	return ""
 }
 
 // setOOMScoreAdj writes process.oomScoreAdj for the init from the host,

@@ -244,10 +244,7 @@ func badCases() []badCase {
 		}, want: "linux.resources.blockIO.weight"},
 		{name: "memory limit too small to start", cmd: "run", mut: func(s *specs.Spec) {
 			resources(s).Memory = &specs.LinuxMemory{Limit: i64(1000)}
-		}, want: "linux.resources.memory.limit",
-			bug: "a memory limit too small for the init (1000 bytes) mostly fails with \"init socket: send: broken pipe\" or " +
-				"\"init socket: receive: connection reset by peer\" (the init is OOM-killed), which names no field; " +
-				"only sometimes with \"linux.resources.memory.limit: ... device or resource busy\""},
+		}, want: "linux.resources.memory.limit"},
 		// ---- failures inside the init, after the spawn: the undo path ----
 		{name: "missing bind source", cmd: "run", mut: bind("/no-such-dir-"+runToken, "/mnt"), want: "mounts[7]"},
 		{name: "relative bind source missing", cmd: "run", mut: bind("relative/src", "/mnt"), want: "mounts[7]"},
