@@ -39,6 +39,12 @@ func Status(st *state.State) string {
 		// (the init exits as soon as it sees its socket closed).
 		return StatusStopped
 	case state.PhaseCreated:
+		// A start killed between releasing the init and recording it
+		// leaves phase created on a running workload: the init's command
+		// line tells (rt's init stage runs as "rt init N").
+		if !initStageRunning(st.Pid) {
+			return StatusRunning
+		}
 		return StatusCreated
 	}
 	if st.Paused && st.CgroupPaths != nil {
@@ -134,4 +140,14 @@ func ownerName(uid int) string {
 		}
 	}
 	return "#" + strconv.Itoa(uid)
+}
+
+// initStageRunning reports whether pid still runs rt's init stage (not
+// yet the workload). Unreadable counts as yes.
+func initStageRunning(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return true
+	}
+	return strings.HasPrefix(string(b), "rt\x00init\x00")
 }
