@@ -72,7 +72,7 @@ func planNamespaces(s *specs.Spec) (*nsPlan, error) {
 		if err != nil || uintptr(t) != flag {
 			unix.Close(fd)
 			p.closeMap(byType)
-			return nil, fmt.Errorf("linux.namespaces[%d].path: %s is not a %s namespace", i, ns.Path, ns.Type)
+			return nil, fmt.Errorf("linux.namespaces[%d].path: %s is not the %s namespace asked for", i, ns.Path, ns.Type)
 		}
 		byType[ns.Type] = nsenter.Join{Type: flag, Fd: fd, Path: ns.Path}
 	}

@@ -98,6 +98,11 @@ func checkVersion(v *validator) error {
 	if strings.TrimSpace(v.s.Version) == "" {
 		return fieldErr("ociVersion", "missing")
 	}
+	// Any 1.x is read with the 1.3 types (fields are only added within a
+	// major version); another major version is a different format.
+	if !strings.HasPrefix(v.s.Version, "1.") {
+		return fieldErr("ociVersion", "%q: rt reads runtime-spec 1.x configs", v.s.Version)
+	}
 	return nil
 }
 

@@ -41,6 +41,7 @@ func TestValidateErrors(t *testing.T) {
 		want   string // expected message prefix
 	}{
 		{"no version", func(s *specs.Spec, _ string) { s.Version = "" }, "ociVersion: missing"},
+		{"major version 2", func(s *specs.Spec, _ string) { s.Version = "2.0.0" }, "ociVersion: \"2.0.0\": rt reads runtime-spec 1.x configs"},
 		{"no root", func(s *specs.Spec, _ string) { s.Root = nil }, "root: missing"},
 		{"empty root path", func(s *specs.Spec, _ string) { s.Root.Path = "" }, "root.path: empty"},
 		{"rootfs missing", func(s *specs.Spec, _ string) { s.Root.Path = "/nonexistent/rootfs" },
