@@ -59,8 +59,8 @@ func TestDeviceRulesAndSplit(t *testing.T) {
 
 func TestUnsupported(t *testing.T) {
 	for field, s := range map[string]*specs.Spec{
-		"mounts: not applied": {Mounts: []specs.Mount{{Destination: "/x"}}, Linux: &specs.Linux{
-			Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"}}}},
+		"is rt's own mount namespace": {Mounts: []specs.Mount{{Destination: "/x"}}, Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace, Path: "/proc/self/ns/mnt"}}}},
 	} {
 		if err := unsupported(s); err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("%s: %v", field, err)

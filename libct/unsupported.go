@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // unsupported refuses config fields this build does not implement yet,
@@ -18,7 +19,7 @@ func unsupported(s *specs.Spec) error {
 	}
 	for i, ns := range s.Linux.Namespaces {
 		if ns.Type == specs.MountNamespace && ns.Path != "" {
-			if err := joinedMountNS(s, i); err != nil {
+			if err := notOwnMountNS(i, ns.Path); err != nil {
 				return err
 			}
 		}
@@ -26,27 +27,15 @@ func unsupported(s *specs.Spec) error {
 	return nil
 }
 
-// joinedMountNS: a container that joins an existing mount namespace uses
-// it as it is; the filesystem fields would not be applied, so asking for
-// them (hardening included) is an error rather than silently ignored.
-func joinedMountNS(s *specs.Spec, i int) error {
-	bad := ""
-	switch {
-	case len(s.Mounts) > 0:
-		bad = "mounts"
-	case len(s.Linux.MaskedPaths) > 0:
-		bad = "linux.maskedPaths"
-	case len(s.Linux.ReadonlyPaths) > 0:
-		bad = "linux.readonlyPaths"
-	case len(s.Linux.Devices) > 0:
-		bad = "linux.devices"
-	case s.Root != nil && s.Root.Readonly:
-		bad = "root.readonly"
-	case s.Linux.RootfsPropagation != "":
-		bad = "linux.rootfsPropagation"
+// notOwnMountNS refuses joining rt's own mount namespace (the host's,
+// usually): the rootfs would be mounted and pivoted into there.
+func notOwnMountNS(i int, path string) error {
+	var theirs, ours unix.Stat_t
+	if unix.Stat(path, &theirs) != nil || unix.Stat("/proc/self/ns/mnt", &ours) != nil {
+		return nil // planNamespaces reports a bad path
 	}
-	if bad != "" {
-		return fmt.Errorf("%s: not applied when joining the mount namespace of linux.namespaces[%d].path; remove it", bad, i)
+	if theirs.Ino == ours.Ino && theirs.Dev == ours.Dev {
+		return fmt.Errorf("linux.namespaces[%d].path: %s is rt's own mount namespace; the container's rootfs would be mounted and pivoted into it", i, path)
 	}
 	return nil
 }

@@ -51,15 +51,12 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		hookState, err = createHooks(conn, s)
 		return err
 	}
-	newMount, joinedMount := mountNS(s)
+	// A joined mount namespace is set up like a new one, as runc and crun
+	// do: the rootfs is mounted and pivoted into there (create refused
+	// rt's own namespace).
+	created, joined := mountNS(s)
+	newMount := created || joined
 	switch {
-	case joinedMount:
-		// The container lives in an existing mount namespace (another
-		// container's): its filesystem is used as it is, like crun does;
-		// nothing is mounted or pivoted there.
-		if err := beforePivot(); err != nil {
-			return err
-		}
 	case newMount:
 		if err := rootfs.Setup(&rootfs.Config{
 			Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
