@@ -244,14 +244,9 @@ func mergeBlockIO(m, b *specs.LinuxBlockIO) bool {
 	} {
 		for _, td := range *l.src {
 			touched = true
-			i := slices.IndexFunc(*l.dst, func(o specs.LinuxThrottleDevice) bool {
+			*l.dst = upsert(*l.dst, td, func(o specs.LinuxThrottleDevice) bool {
 				return o.Major == td.Major && o.Minor == td.Minor
 			})
-			if i < 0 {
-				*l.dst = append(*l.dst, td)
-			} else {
-				(*l.dst)[i].Rate = td.Rate
-			}
 		}
 	}
 	return touched
@@ -260,12 +255,7 @@ func mergeBlockIO(m, b *specs.LinuxBlockIO) bool {
 // mergeHugepages replaces the limits of the page sizes in change.
 func mergeHugepages(old, change []specs.LinuxHugepageLimit) []specs.LinuxHugepageLimit {
 	for _, l := range change {
-		i := slices.IndexFunc(old, func(o specs.LinuxHugepageLimit) bool { return o.Pagesize == l.Pagesize })
-		if i < 0 {
-			old = append(old, l)
-		} else {
-			old[i].Limit = l.Limit
-		}
+		old = upsert(old, l, func(o specs.LinuxHugepageLimit) bool { return o.Pagesize == l.Pagesize })
 	}
 	return old
 }
@@ -273,14 +263,19 @@ func mergeHugepages(old, change []specs.LinuxHugepageLimit) []specs.LinuxHugepag
 // mergePriorities replaces the priorities of the interfaces in change.
 func mergePriorities(old, change []specs.LinuxInterfacePriority) []specs.LinuxInterfacePriority {
 	for _, p := range change {
-		i := slices.IndexFunc(old, func(o specs.LinuxInterfacePriority) bool { return o.Name == p.Name })
-		if i < 0 {
-			old = append(old, p)
-		} else {
-			old[i].Priority = p.Priority
-		}
+		old = upsert(old, p, func(o specs.LinuxInterfacePriority) bool { return o.Name == p.Name })
 	}
 	return old
+}
+
+// upsert replaces the entry of list for which same is true by v (its key
+// fields are equal), or appends v.
+func upsert[T any](list []T, v T, same func(T) bool) []T {
+	if i := slices.IndexFunc(list, same); i >= 0 {
+		list[i] = v
+		return list
+	}
+	return append(list, v)
 }
 
 func ptr[T any](v T) *T { return &v }
