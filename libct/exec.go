@@ -236,16 +236,11 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	}
 	relaySock := -1
 	if o.Process.Terminal {
-		var csock int
-		if csock, relaySock, err = consoleSockets(o.ConsoleSocket); err != nil {
+		var closeConsole func()
+		if relaySock, closeConsole, err = consoleFor(o.ConsoleSocket, b, &sendFds); err != nil {
 			return nil, err
 		}
-		defer unix.Close(csock)
-		if relaySock >= 0 {
-			defer unix.Close(relaySock)
-		}
-		b.Console = true
-		sendFds = append(sendFds, csock)
+		defer closeConsole()
 	}
 	if err = parent.Send(b, sendFds...); err != nil {
 		return nil, err

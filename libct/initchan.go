@@ -53,3 +53,21 @@ func consoleSockets(path string) (csock, relay int, err error) {
 	}
 	return pair[0], pair[1], nil
 }
+
+// consoleFor adds the console socket of a process.terminal to the
+// bootstrap b (Console, and the descriptor after those in sendFds). It
+// returns the relay end (-1 with an engine's socket) and what closes both.
+func consoleFor(path string, b *proto.Bootstrap, sendFds *[]int) (relay int, closeAll func(), err error) {
+	csock, relay, err := consoleSockets(path)
+	if err != nil {
+		return -1, nil, err
+	}
+	b.Console = true
+	*sendFds = append(*sendFds, csock)
+	return relay, func() {
+		unix.Close(csock)
+		if relay >= 0 {
+			unix.Close(relay)
+		}
+	}, nil
+}
