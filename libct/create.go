@@ -137,6 +137,10 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	st.CgroupCreated = true
 	st.CgroupDirs = cgroups.Missing(st.CgroupPaths)
 	st.Fifo = true
+	if err = journalSharedRoot(st, s); err != nil {
+		h.Remove()
+		return nil, err
+	}
 	var initPid, pidfd = 0, -1
 	cgDone := make(chan error, 1)
 	cgPending := false

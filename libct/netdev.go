@@ -42,6 +42,7 @@ func attachHostResources(h *state.Handle, st *state.State, s *specs.Spec, pid in
 // do (see restoreNetDevices, removeIntelRdt): destroy calls it before it
 // kills the init.
 func releaseHostResources(st *state.State) {
+	releaseSharedRoot(st)
 	restoreNetDevices(st)
 	removeIntelRdt(st)
 }

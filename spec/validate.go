@@ -176,29 +176,17 @@ func checkNamespaces(v *validator) error {
 	return nil
 }
 
-// checkMountNamespace refuses settings that would change the host's mount
-// table when the container has no mount namespace of its own (runc: "unable
-// to restrict sys entries without a private MNT namespace"). Without one,
-// the init can only chroot into the rootfs.
+// checkMountNamespace refuses what would change the propagation of the
+// host's mounts when the container has no mount namespace of its own.
+// Mounts, masked and read-only paths, devices and a read-only root are
+// made below a bind mount of the rootfs in the shared namespace
+// (SharesHostMounts); the propagation of the root would be the host's.
 func checkMountNamespace(v *validator) error {
 	if v.has(specs.MountNamespace) {
 		return nil
 	}
-	const why = "needs a mount namespace, but linux.namespaces has none"
-	l := v.linux()
-	switch {
-	case len(v.s.Mounts) > 0:
-		return fieldErr("mounts", why)
-	case len(l.MaskedPaths) > 0:
-		return fieldErr("linux.maskedPaths", why)
-	case len(l.ReadonlyPaths) > 0:
-		return fieldErr("linux.readonlyPaths", why)
-	case len(l.Devices) > 0:
-		return fieldErr("linux.devices", why)
-	case l.RootfsPropagation != "":
-		return fieldErr("linux.rootfsPropagation", why)
-	case v.s.Root.Readonly:
-		return fieldErr("root.readonly", why)
+	if v.linux().RootfsPropagation != "" {
+		return fieldErr("linux.rootfsPropagation", "needs a mount namespace, but linux.namespaces has none")
 	}
 	return nil
 }

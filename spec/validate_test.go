@@ -90,11 +90,10 @@ func TestValidateErrors(t *testing.T) {
 			s.Linux.Namespaces = dropNS(s.Linux.Namespaces, "uts")
 		}, "domainname: unable to set domainname without a private UTS namespace"},
 		{"long hostname", func(s *specs.Spec, _ string) { s.Hostname = strings.Repeat("h", 65) }, "hostname: invalid hostname"},
-		{"no mount ns", func(s *specs.Spec, _ string) { s.Linux.Namespaces = dropNS(s.Linux.Namespaces, "mount") }, "mounts: needs a mount namespace"},
-		{"no mount ns masked", func(s *specs.Spec, _ string) {
-			s.Mounts = nil
+		{"no mount ns propagation", func(s *specs.Spec, _ string) {
+			s.Linux.RootfsPropagation = "rslave"
 			s.Linux.Namespaces = dropNS(s.Linux.Namespaces, "mount")
-		}, "linux.maskedPaths: needs a mount namespace"},
+		}, "linux.rootfsPropagation: needs a mount namespace"},
 		{"empty destination", func(s *specs.Spec, _ string) { s.Mounts[3].Destination = "" }, "mounts[3].destination: empty"},
 		{"dotdot destination", func(s *specs.Spec, _ string) { s.Mounts[3].Destination = "../x" }, `mounts[3].destination: must be absolute without "..": "../x"`},
 		{"dotdot inside destination", func(s *specs.Spec, _ string) { s.Mounts[0].Destination = "/proc/../etc" }, `mounts[0].destination: must be absolute without ".."`},

@@ -12,6 +12,7 @@ import (
 	"github.com/rt-oci/rt/libct/hooks"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/rootfs"
+	"github.com/rt-oci/rt/spec"
 )
 
 func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
@@ -53,22 +54,24 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	}
 	// A joined mount namespace is set up like a new one, as runc and crun
 	// do: the rootfs is mounted and pivoted into there (create refused
-	// rt's own namespace).
+	// rt's own namespace). Without a mount namespace the rootfs is built
+	// below a bind of itself in the shared namespace if the config mounts
+	// anything (spec.SharesHostMounts), else the init only chroots.
 	created, joined := mountNS(s)
 	newMount := created || joined
+	shared := !newMount && spec.SharesHostMounts(s)
 	switch {
-	case newMount:
+	case newMount || shared:
 		if err := rootfs.Setup(&rootfs.Config{
 			Spec: s, Rootfs: b.Rootfs, Bundle: b.Bundle, NoPivot: b.NoPivot,
 			CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2, BeforePivot: beforePivot,
 			IDMapped:  idmapped(b, fds),
 			CowRootfs: b.CowRootfs, CowSize: b.CowSize, CowDir: b.CowDir,
+			SharedNS: shared,
 		}); err != nil {
 			return err
 		}
 	default:
-		// Without a mount namespace nothing may be mounted (the host's
-		// namespace); Validate refused every field that would need it.
 		if err := beforePivot(); err != nil {
 			return err
 		}
@@ -76,8 +79,8 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return err
 		}
 	}
-	if !newMount && s.Linux != nil {
-		// With its own mount namespace, rootfs.Setup did them.
+	if !newMount && !shared && s.Linux != nil {
+		// rootfs.Setup did them otherwise.
 		if err := rootfs.SetSysctls(s.Linux.Sysctl); err != nil {
 			return err
 		}
@@ -96,12 +99,12 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		if len(fds) < 2 {
 			return errors.New("init: console socket missing")
 		}
-		if err := console.Setup(fds[1], p.ConsoleSize, newMount); err != nil {
+		if err := console.Setup(fds[1], p.ConsoleSize, newMount || shared); err != nil {
 			return err
 		}
 		unix.Close(fds[1])
 	}
-	if newMount {
+	if newMount || shared {
 		if err := rootfs.Finish(s); err != nil {
 			return err
 		}

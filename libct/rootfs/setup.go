@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,19 +34,52 @@ type Config struct {
 	CowRootfs bool
 	CowSize   string
 	CowDir    string
+	// SharedNS: the container has no mount namespace of its own
+	// (spec.SharesHostMounts). The propagation of / and of the rootfs's
+	// parent mount stay as they are (they are the host's); everything is
+	// mounted below a bind of the rootfs onto itself, which Setup unmounts
+	// again if it fails (delete does after a create, libct/hostroot.go),
+	// and the init chroots into that bind instead of pivot_root.
+	SharedNS bool
 }
 
 // Setup builds the root filesystem and enters it. It must run in the
-// container's fresh mount namespace, on the thread that will exec.
+// container's fresh mount namespace (or, with SharedNS, the runtime's),
+// on the thread that will exec.
 func Setup(c *Config) error {
-	s := c.Spec
-	var lin specs.Linux
-	if s.Linux != nil {
-		lin = *s.Linux
+	if c.SharedNS {
+		return setupShared(c)
 	}
+	if err := prepareRoot(c); err != nil {
+		return err
+	}
+	if c.CowRootfs {
+		if err := mountCowRoot(c); err != nil {
+			return err
+		}
+	}
+	if err := bindRootfs(c); err != nil {
+		return err
+	}
+	if err := build(c); err != nil {
+		return err
+	}
+	var err error
+	if c.NoPivot {
+		err = moveRoot(c.Rootfs)
+	} else {
+		err = pivotRoot(c.Rootfs)
+	}
+	return wrapNil(err, func(err error) error { return fieldErr("root.path", err) })
+}
+
+// prepareRoot sets the propagation of / (linux.rootfsPropagation, rslave
+// by default) and makes the rootfs's parent mount private, in the
+// container's own mount namespace.
+func prepareRoot(c *Config) error {
 	rootProp := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if lin.RootfsPropagation != "" {
-		p, err := spec.Propagation(lin.RootfsPropagation)
+	if l := c.Spec.Linux; l != nil && l.RootfsPropagation != "" {
+		p, err := spec.Propagation(l.RootfsPropagation)
 		if err != nil {
 			return fieldErr("linux.rootfsPropagation", err)
 		}
@@ -59,16 +93,46 @@ func Setup(c *Config) error {
 	if err := unix.Mount("", "/", "", rootProp, ""); err != nil {
 		return fieldErr("linux.rootfsPropagation", fmt.Errorf("set propagation of /: %w", err))
 	}
-	if err := parentPrivate(c.Rootfs); err != nil {
+	return parentPrivate(c.Rootfs)
+}
+
+// setupShared builds the root below a bind of the rootfs onto itself in
+// the shared mount namespace, leaving every existing mount's propagation
+// alone, and chroots into it. A failure unmounts the bind and everything
+// below it.
+func setupShared(c *Config) (err error) {
+	if c.CowRootfs {
+		return fieldErr("linux.namespaces", errors.New("a copy-on-write root needs a new mount namespace"))
+	}
+	if err := bindRootfs(c); err != nil {
 		return err
 	}
-	if c.CowRootfs {
-		if err := mountCowRoot(c); err != nil {
-			return err
+	defer func() {
+		if err != nil {
+			unix.Unmount(c.Rootfs, unix.MNT_DETACH)
 		}
+	}()
+	if err := build(c); err != nil {
+		return err
 	}
+	return Chroot(c.Rootfs)
+}
+
+// bindRootfs binds the rootfs onto itself: the mount that is entered.
+func bindRootfs(c *Config) error {
 	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fieldErr("root.path", fmt.Errorf("bind %s: %w", c.Rootfs, err))
+	}
+	return nil
+}
+
+// build mounts everything below the bound rootfs: mounts[], /dev, the
+// hooks' moment, sysctls, read-only and masked paths.
+func build(c *Config) error {
+	s := c.Spec
+	var lin specs.Linux
+	if s.Linux != nil {
+		lin = *s.Linux
 	}
 	root, err := os.OpenFile(c.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -110,14 +174,6 @@ func Setup(c *Config) error {
 		if err := maskPath(root, p); err != nil {
 			return fieldErr(fmt.Sprintf("linux.maskedPaths[%d]", i), err)
 		}
-	}
-	if c.NoPivot {
-		err = moveRoot(c.Rootfs)
-	} else {
-		err = pivotRoot(c.Rootfs)
-	}
-	if err != nil {
-		return fieldErr("root.path", err)
 	}
 	return nil
 }
