@@ -16,11 +16,12 @@ var featuresCommand = &cli.Command{
 	Name:  "features",
 	Usage: "print the runtime-spec features this build and host support (JSON)",
 	Action: func(c *cli.Context) error {
-		v2 := cgroups.IsV2()
-		// apparmor/selinux "enabled" means compiled in (runtime-spec);
-		// whether the host runs them is told by annotations.
-		h := spec.Host{CgroupV1: !v2, CgroupV2: v2, AppArmor: true, SELinux: true, Seccomp: seccomp.Supported}
+		// cgroup v1/v2, apparmor and selinux "enabled" mean built in
+		// (runtime-spec, as runc); what the host runs is told by
+		// annotations.
+		h := spec.Host{CgroupV1: true, CgroupV2: true, AppArmor: true, SELinux: true, Seccomp: seccomp.Supported}
 		f := spec.Features(h)
+		f.Annotations["org.rt.host.cgroup"] = map[bool]string{true: "v2", false: "v1"}[cgroups.IsV2()]
 		f.Annotations["org.rt.host.apparmor"] = onOff(security.AppArmorEnabled())
 		f.Annotations["org.rt.host.selinux"] = onOff(security.SELinuxEnabled())
 		b, err := json.MarshalIndent(f, "", "    ")
