@@ -41,6 +41,9 @@ type CreateOpts struct {
 	// CowRootfs (--cow-rootfs): root.path is the read-only lower layer of
 	// an overlay made by the init (docs/overlay.md).
 	CowRootfs bool
+	// NoNewKeyring (--no-new-keyring): the container shares the caller's
+	// session keyring instead of joining its own (libct/initstage/keyring.go).
+	NoNewKeyring bool
 }
 
 // Container is a created container, as far as the creating process knows.
@@ -118,17 +121,18 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	defer h.Close()
 	st := &state.State{
-		OCIVersion:  specs.Version,
-		ID:          o.ID,
-		Bundle:      bundle,
-		Rootfs:      spec.RootfsPath(s, bundle),
-		Phase:       state.PhaseCreating,
-		Created:     time.Now().UTC(),
-		Annotations: s.Annotations,
-		Owner:       os.Getpid(),
-		OwnerUID:    os.Geteuid(),
-		CgroupPaths: cg.Paths(),
-		Hooks:       s.Hooks,
+		OCIVersion:   specs.Version,
+		ID:           o.ID,
+		Bundle:       bundle,
+		Rootfs:       spec.RootfsPath(s, bundle),
+		Phase:        state.PhaseCreating,
+		Created:      time.Now().UTC(),
+		Annotations:  s.Annotations,
+		Owner:        os.Getpid(),
+		OwnerUID:     os.Geteuid(),
+		CgroupPaths:  cg.Paths(),
+		Hooks:        s.Hooks,
+		NoNewKeyring: o.NoNewKeyring,
 	}
 	st.OwnerStart, _ = state.StartTime(st.Owner)
 	// The journal lists everything create is about to make before any of
@@ -303,6 +307,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		UnshareCgroupNS: cgroupNS, Seccomp: filter,
 		// Copy-on-write root (docs/overlay.md).
 		CowRootfs: cow.Enabled, CowSize: cow.Size, CowDir: st.CowDir,
+		NoNewKeyring: o.NoNewKeyring,
 	}
 	sendFds := []int{fifo}
 	var relaySock int = -1

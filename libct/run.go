@@ -11,9 +11,9 @@ import (
 
 // Run creates and starts a container. Detached, it returns at once (the
 // init is reparented when rt exits). In the foreground it forwards signals
-// to the init, waits for it, deletes the container and returns the exit
-// status (128+N for a signal).
-func Run(o *CreateOpts, detach bool) (int, error) {
+// to the init, waits for it, deletes the container unless keep, and
+// returns the exit status (128+N for a signal).
+func Run(o *CreateOpts, detach, keep bool) (int, error) {
 	var sigs chan os.Signal
 	if !detach {
 		// Catch signals from now on so none is lost between start and wait.
@@ -44,6 +44,9 @@ func Run(o *CreateOpts, detach bool) (int, error) {
 	code := waitForeground(c.Pid, c.Pidfd, sigs, relay)
 	if c.Pidfd >= 0 {
 		unix.Close(c.Pidfd)
+	}
+	if keep {
+		return code, nil
 	}
 	if err := Delete(o.Root, o.ID, true); err != nil {
 		return code, err

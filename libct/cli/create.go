@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/rt-oci/rt/libct"
@@ -13,7 +15,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
 		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the init"},
 		&cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE+chroot instead of pivot_root (ramfs roots)"},
-		&cli.BoolFlag{Name: "no-new-keyring", Usage: "accepted for runc compatibility"},
+		&cli.BoolFlag{Name: "no-new-keyring", Usage: "share the caller's session keyring instead of a new one for the container"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N extra descriptors (3..3+N-1) to the container"},
 		&cli.BoolFlag{Name: "cow-rootfs", Usage: "copy-on-write root: root.path stays unchanged, writes go to a private layer gone at delete (docs/overlay.md)"},
 	}
@@ -38,6 +40,7 @@ func createOpts(c *cli.Context) (*libct.CreateOpts, error) {
 		PidfdSocket:   c.String("pidfd-socket"),
 		Systemd:       c.Bool("systemd-cgroup"),
 		CowRootfs:     c.Bool("cow-rootfs"),
+		NoNewKeyring:  c.Bool("no-new-keyring"),
 	}, nil
 }
 
@@ -62,14 +65,17 @@ var runCommand = &cli.Command{
 	ArgsUsage: "[--detach] [--bundle DIR] ID",
 	Flags: append(createFlags(),
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container started"},
-		&cli.BoolFlag{Name: "keep", Usage: "accepted for runc compatibility"},
+		&cli.BoolFlag{Name: "keep", Usage: "keep the stopped container after a foreground run (rt delete removes it)"},
 	),
 	Action: func(c *cli.Context) error {
 		o, err := createOpts(c)
 		if err != nil {
 			return err
 		}
-		code, err := libct.Run(o, c.Bool("detach"))
+		if c.Bool("keep") && c.Bool("detach") {
+			return errors.New("run: --keep and --detach exclude each other (a detached container is never deleted by run)")
+		}
+		code, err := libct.Run(o, c.Bool("detach"), c.Bool("keep"))
 		if err != nil {
 			return err
 		}

@@ -47,6 +47,9 @@ func runExec(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 		}
 		unix.Close(fds[0])
 	}
+	if err := sessionKeyring(b); err != nil {
+		return err
+	}
 	w, err := becomeProcess(p, b.PreserveFds, b.Seccomp, listenerTo(conn))
 	if err != nil {
 		return err

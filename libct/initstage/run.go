@@ -109,6 +109,9 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			return err
 		}
 	}
+	if err := sessionKeyring(b); err != nil {
+		return err
+	}
 	w, err := becomeProcess(p, b.PreserveFds, b.Seccomp, listenerTo(conn))
 	if err != nil {
 		return err

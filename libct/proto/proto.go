@@ -48,6 +48,9 @@ type Bootstrap struct {
 	CowRootfs bool   `json:"cowRootfs,omitempty"`
 	CowSize   string `json:"cowSize,omitempty"`
 	CowDir    string `json:"cowDir,omitempty"`
+	// NoNewKeyring (--no-new-keyring): keep the caller's session keyring;
+	// otherwise the process joins the container's, "_ses.<ID>".
+	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 }
 
 // IDMapped is one idmapped bind mount, ready to attach.

@@ -68,14 +68,18 @@ type State struct {
 	// before they move. Resctrl: the resctrl group of linux.intelRdt and
 	// whether rt made it (libct/intelrdt.go); recorded before it is made.
 	NetDevices  map[string]string `json:"netDevices,omitempty"`
+	Resctrl     string            `json:"resctrl,omitempty"`
+	ResctrlMade bool              `json:"resctrlMade,omitempty"`
+
 	// SharedRoot: the container has no mount namespace and its init binds
 	// the rootfs onto itself in rt's own (libct/hostroot.go). It is the
 	// rootfs path; SharedRootUnder the ID of the mount found there before
 	// create. Delete unmounts whatever covers it since.
 	SharedRoot      string `json:"sharedRoot,omitempty"`
 	SharedRootUnder uint64 `json:"sharedRootUnder,omitempty"`
-	Resctrl     string            `json:"resctrl,omitempty"`
-	ResctrlMade bool              `json:"resctrlMade,omitempty"`
+
+	// NoNewKeyring: created with --no-new-keyring; exec does as create.
+	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 }
 
 // ErrNotExist is returned for an ID with no state directory. Its text

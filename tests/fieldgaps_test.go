@@ -1,0 +1,82 @@
+package tests
+
+// Config fields and flags that had no test of their own
+// (docs/spec-conformance.md).
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// unmaskKeys leaves /proc/keys readable in the container.
+func unmaskKeys(s *specs.Spec) {
+	var out []string
+	for _, p := range s.Linux.MaskedPaths {
+		if p != "/proc/keys" {
+			out = append(out, p)
+		}
+	}
+	s.Linux.MaskedPaths = out
+}
+
+// TestSessionKeyring: the container's processes get a session keyring of
+// their own, "_ses.<ID>", as with runc; --no-new-keyring keeps the
+// caller's (here: no "_ses.<ID>" keyring appears).
+func TestSessionKeyring(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	b := h.Bundle(args("cat", "/proc/keys"), unmaskKeys)
+	id := h.ID("kr")
+	r := h.RT("run", "--bundle", b.Dir, id)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "keyring   _ses."+id+": empty") {
+		t.Errorf("run: %v, want a keyring _ses.%s in /proc/keys", r, id)
+	}
+	id2 := h.ID("kr")
+	r = h.RT("run", "--no-new-keyring", "--bundle", b.Dir, id2)
+	if r.Code != 0 || strings.Contains(r.Stdout, "_ses."+id2) {
+		t.Errorf("run --no-new-keyring: %v, want no keyring _ses.%s", r, id2)
+	}
+}
+
+// TestRunKeep: `run --keep` leaves the stopped container for `rt delete`
+// (its exit status is still run's); --keep with --detach is refused.
+func TestRunKeep(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	b := h.Bundle(sh("exit 3"))
+	id := h.ID("keep")
+	if r := h.RT("run", "--keep", "--bundle", b.Dir, id); r.Code != 3 {
+		t.Fatalf("run --keep: %v, want exit 3", r)
+	}
+	if st := h.State(id); st.Status != specs.StateStopped {
+		t.Errorf("after run --keep: status %q, want stopped", st.Status)
+	}
+	h.MustRT("delete", id)
+	if r := h.RT("state", id); r.Code == 0 {
+		t.Errorf("state after delete: %v, want an error", r)
+	}
+	if r := h.RT("run", "--keep", "--detach", "--bundle", b.Dir, h.ID("keep")); r.Code == 0 || !strings.Contains(r.Stderr, "--keep and --detach") {
+		t.Errorf("run --keep --detach: %v, want a refusal", r)
+	}
+}
+
+// TestRelativeBindSource: a bind mount's relative source is taken from
+// the bundle directory.
+func TestRelativeBindSource(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	b := h.Bundle(args("cat", "/mnt/rel/file"), addMount(specs.Mount{Destination: "/mnt/rel", Type: "bind", Source: "data", Options: []string{"rbind", "ro"}}))
+	if err := os.MkdirAll(filepath.Join(b.Dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.Dir, "data", "file"), []byte("from the bundle\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.Run(b, RunOpts{}); r.Code != 0 || r.Stdout != "from the bundle\n" {
+		t.Errorf("relative bind source: %v, want the bundle's data/file", r)
+	}
+}
