@@ -30,10 +30,9 @@ type MountOptions struct {
 	Bind, Recursive bool
 	// IDMap records "idmap" or "ridmap" (an idmapped mount, see
 	// mounts[i].uidMappings); RecursiveIDMap is also set for "ridmap".
-	// Not applied yet.
 	IDMap, RecursiveIDMap bool
 	// TmpCopyUp records "tmpcopyup" (runc/crun extension: copy the
-	// directory's original content into a new tmpfs).
+	// directory's original content into a new tmpfs; libct/rootfs/copyup.go).
 	TmpCopyUp bool
 }
 

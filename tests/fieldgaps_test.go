@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -78,5 +79,43 @@ func TestRelativeBindSource(t *testing.T) {
 	}
 	if r := h.Run(b, RunOpts{}); r.Code != 0 || r.Stdout != "from the bundle\n" {
 		t.Errorf("relative bind source: %v, want the bundle's data/file", r)
+	}
+}
+
+// TestTmpCopyUp: a tmpfs with "tmpcopyup" starts with a copy of the
+// directory it covers (files, directories, symlinks, fifos, with owner
+// and mode); writes stay in the tmpfs; "ro" still ends read-only.
+func TestTmpCopyUp(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	script := `head -1 /etc/passwd; stat -c '%a %u:%g' /etc/sub /etc/sub/file; readlink /etc/link; [ -p /etc/fifo ] && echo fifo
+		echo new > /etc/new 2>/dev/null && echo wrote || echo readonly`
+	for _, tc := range []struct {
+		opts  []string
+		write string
+	}{
+		{[]string{"tmpcopyup", "nosuid", "mode=755"}, "wrote"},
+		{[]string{"tmpcopyup", "ro"}, "readonly"},
+	} {
+		b := h.Bundle(sh(script), addMount(specs.Mount{Destination: "/etc", Type: "tmpfs", Source: "tmpfs", Options: tc.opts}))
+		etc := filepath.Join(b.Rootfs, "etc")
+		if err := os.MkdirAll(filepath.Join(etc, "sub"), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(etc, "sub"), 0o750)
+		os.WriteFile(filepath.Join(etc, "sub", "file"), []byte("x"), 0o640)
+		os.Chown(filepath.Join(etc, "sub", "file"), 1000, 1001)
+		os.Symlink("passwd", filepath.Join(etc, "link"))
+		if err := syscall.Mkfifo(filepath.Join(etc, "fifo"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		first, _ := os.ReadFile(filepath.Join(etc, "passwd"))
+		want := strings.SplitN(string(first), "\n", 2)[0] + "\n750 0:0\n640 1000:1001\npasswd\nfifo\n" + tc.write + "\n"
+		if r := h.Run(b, RunOpts{}); r.Code != 0 || r.Stdout != want {
+			t.Errorf("tmpfs %v: %v, want %q", tc.opts, r, want)
+		}
+		if fileExists(filepath.Join(etc, "new")) {
+			t.Errorf("tmpfs %v: a write in the container reached the rootfs", tc.opts)
+		}
 	}
 }

@@ -46,10 +46,41 @@ func mountOne(root *os.File, c *Config, i int, m specs.Mount) error {
 	defer target.Close()
 	flags := opts.Flags
 	data := withMountLabel(c.Spec, m.Type, opts.Data)
+	if opts.TmpCopyUp && m.Type == "tmpfs" {
+		return wrapNil(tmpfsWithCopyUp(root, target, m, dest, opts, data), wrap)
+	}
 	if err := mountAt(m.Source, target, m.Type, flags, data); err != nil {
 		return wrap(err)
 	}
 	return wrapNil(afterMount(root, dest, opts), wrap)
+}
+
+// tmpfsWithCopyUp mounts a tmpfs holding a copy of what target held
+// ("tmpcopyup"): mounted writable, filled, then remounted read-only if
+// the options ask for it.
+func tmpfsWithCopyUp(root, target *os.File, m specs.Mount, dest string, opts spec.MountOptions, data string) error {
+	under, err := openInFlags(root, dest, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer under.Close()
+	if err := mountAt(m.Source, target, m.Type, opts.Flags&^unix.MS_RDONLY, data); err != nil {
+		return err
+	}
+	top, err := openInFlags(root, dest, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	if err := tmpfsCopyUp(under, top); err != nil {
+		return err
+	}
+	if opts.Flags&unix.MS_RDONLY != 0 {
+		if err := unix.Mount("", procFd(top), "", unix.MS_REMOUNT|opts.Flags, data); err != nil {
+			return fmt.Errorf("remount read-only after tmpcopyup: %w", err)
+		}
+	}
+	return afterMount(root, dest, opts)
 }
 
 // withMountLabel adds linux.mountLabel as the context= option of the
