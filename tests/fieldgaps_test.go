@@ -119,3 +119,17 @@ func TestTmpCopyUp(t *testing.T) {
 		}
 	}
 }
+
+// TestExecCgroupRefused: `exec --cgroup` (a sub-cgroup of the container)
+// is refused with a clear error, and the container is left running.
+func TestExecCgroupRefused(t *testing.T) {
+	t.Parallel()
+	h := newH(t)
+	id, _ := h.StartDetached(h.Bundle(args("sleep", "30")))
+	if r := h.RT("exec", "--cgroup", "sub", id, "true"); r.Code == 0 || !strings.Contains(r.Stderr, "--cgroup") {
+		t.Errorf("exec --cgroup: %v, want a refusal naming --cgroup", r)
+	}
+	if st := h.State(id); st.Status != specs.StateRunning {
+		t.Errorf("after a refused exec: status %q, want running", st.Status)
+	}
+}
