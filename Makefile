@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/rt-oci/rt/libct/cli.Version=$(VERSION) -X github.
 # program it embeds is pure Go (CGO_ENABLED=0).
 GOBUILD := CGO_ENABLED=1 go build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 
-.PHONY: rt demo test unit integration vet bench bench-cow conformance engines soak fuzz clean
+.PHONY: rt demo test unit integration vet bench bench-cow conformance engines cri soak fuzz clean
 SOAK_N ?= 1000
 FUZZ_SECONDS ?= 20
 
@@ -51,6 +51,11 @@ conformance: rt
 # rt under containerd, podman and docker with the shared suites (docs/engines.md).
 engines: rt
 	RT_SHARED=$(SHARED) bash tests/engines/run.sh $(CURDIR)/rt containerd podman docker
+
+# rt as a Kubernetes RuntimeClass handler through CRI and containerd 1.6,
+# with its own containerd instance (docs/kubernetes.md). Root.
+cri: rt
+	bash tests/cri/run.sh $(CURDIR)/rt
 
 # Soak: SOAK_N lifecycles with the built rt; the host is compared before/after.
 soak: rt
