@@ -44,6 +44,10 @@ type CreateOpts struct {
 	// NoNewKeyring (--no-new-keyring): the container shares the caller's
 	// session keyring instead of joining its own (libct/initstage/keyring.go).
 	NoNewKeyring bool
+	// Rootless is the global --rootless: "auto" (or ""), "true" or
+	// "false"; it decides how cgroup permission problems are handled
+	// (rootless.go).
+	Rootless string
 }
 
 // Container is a created container, as far as the creating process knows.
@@ -81,6 +85,15 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err := unsupported(s); err != nil {
 		return nil, err
 	}
+	// An unprivileged caller: what it can't do is refused now, and the ID
+	// maps are planned (rootless.go, userns.go).
+	if err := checkRootless(s, o.Root); err != nil {
+		return nil, err
+	}
+	maps, err := planIDMaps(s)
+	if err != nil {
+		return nil, err
+	}
 	if err := security.CheckLSM(s.Process, "process"); err != nil {
 		return nil, err
 	}
@@ -101,7 +114,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	defer plan.close()
-	cgCfg := cgroups.Config{ID: o.ID, Systemd: o.Systemd}
+	cgCfg := cgroups.Config{ID: o.ID, Systemd: o.Systemd, Rootless: rootlessCgroups(o.Rootless)}
 	if s.Linux != nil {
 		cgCfg.Path = s.Linux.CgroupsPath
 		cgCfg.Resources = s.Linux.Resources
@@ -248,7 +261,10 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		Join:          plan.join,
 		CgroupFd:      cgfd,
 		LateExecCheck: true,
-		UserMaps:      idMapWriter(s),
+		UserMaps:      maps.writer(),
+		// An unprivileged caller (or newuidmap) must be able to open the
+		// child's /proc/PID/uid_map.
+		DumpableForMaps: maps != nil && maps.unprivileged,
 	}
 	// personality and memory policy (procattrs.go) and a new time
 	// namespace (timens.go) are set on a spawning thread of their own.
@@ -274,7 +290,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	// Memory, cpu and device limits hold during setup already; pids.limit
 	// waits until the (multi-threaded) init stage is done.
-	early, late := splitResources(withDeviceRules(s))
+	early, late := splitResources(deviceRulesFor(s, cgCfg.Rootless))
 	if err = cg.Set(early); err != nil {
 		return nil, err
 	}

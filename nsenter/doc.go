@@ -18,6 +18,11 @@
 //     child (and joins a pid namespace, which only applies to children).
 //     The intermediate reports the init's PID over a pipe and exits.
 //
+// With a new user namespace the child waits until the caller has written
+// its ID maps (Attr.UserMaps); for an unprivileged caller it stays dumpable
+// until then (Attr.DumpableForMaps), or the caller could not open its
+// /proc/PID/uid_map.
+//
 // A failure in the raw child (setns, clone, execveat) comes back to Spawn as
 // an errno with the step that failed, read from a close-on-exec pipe whose
 // EOF means the exec succeeded.

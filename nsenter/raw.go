@@ -17,7 +17,7 @@ import (
 //go:nocheckptr
 //go:noinline
 func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit, joinTypes, joinFds []uintptr,
-	errFd, pidFd, goFd, goWr int, join, becomeRoot bool) (pid int, step, errno uint32) {
+	errFd, pidFd, goFd, goWr int, join, becomeRoot, dumpableForMaps bool) (pid int, step, errno uint32) {
 	var (
 		r1    uintptr
 		e     syscall.Errno
@@ -48,8 +48,14 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit,
 	// Non-dumpable from the first instruction: once it is in a
 	// container's pid namespace nobody there may ptrace it or read its
 	// descriptors (it holds rt's privileges); the exec of the workload
-	// makes it dumpable again.
-	syscall.RawSyscall6(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
+	// makes it dumpable again. With dumpableForMaps (an unprivileged rt)
+	// it stays dumpable, as born, until its ID maps are written: the
+	// parent (or newuidmap) opens its /proc/PID/{uid,gid}_map, which
+	// belong to root while a process is non-dumpable. Only its own user
+	// can reach it meanwhile.
+	if !dumpableForMaps {
+		syscall.RawSyscall6(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
+	}
 	for i = 0; i < len(closeFds); i++ {
 		syscall.RawSyscall(syscall.SYS_CLOSE, closeFds[i], 0, 0)
 	}
@@ -84,6 +90,9 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit,
 		// (EOF if it died: our copy of the write end is closed first).
 		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(goWr), 0, 0)
 		r1, _, e = syscall.RawSyscall(syscall.SYS_READ, uintptr(goFd), uintptr(unsafe.Pointer(&gobuf[0])), 1)
+		if dumpableForMaps {
+			syscall.RawSyscall6(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
+		}
 		if e != 0 || r1 != 1 {
 			msg = [2]uint32{stepSync, uint32(e)}
 			goto fail

@@ -22,9 +22,14 @@ const mfdExec = 0x10 // MFD_EXEC (Linux 6.3)
 // overlayfs whose only layer is the binary's directory (no copy: any write
 // through it fails with EROFS, and the mount is reachable only through the
 // descriptor). Fallback: a sealed memfd copy.
+//
+// The overlay needs mount privilege in the host; an unprivileged caller
+// (rootless rt) goes to the memfd copy directly.
 func SealedSelf() (int, error) {
-	if fd, err := overlaySelf(); err == nil {
-		return fd, nil
+	if os.Geteuid() == 0 {
+		if fd, err := overlaySelf(); err == nil {
+			return fd, nil
+		}
 	}
 	return memfdSelf()
 }

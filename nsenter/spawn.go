@@ -43,6 +43,12 @@ type Attr struct {
 	// namespace's uid_map and gid_map for the child's PID; the child
 	// waits for it before it becomes root there and execs.
 	UserMaps func(pid int) error
+	// DumpableForMaps keeps the child dumpable (from its birth) until
+	// UserMaps is done, so that an unprivileged caller (or its setuid
+	// newuidmap/newgidmap) may open /proc/PID/{uid,gid}_map, which belong
+	// to root while a process is non-dumpable. The child is non-dumpable
+	// before it becomes root in the namespace and execs.
+	DumpableForMaps bool
 }
 
 // Process is a started process: the caller's direct child.
@@ -235,8 +241,16 @@ func Spawn(a *Attr) (*Process, error) {
 		args.pidfd = uint64(uintptr(unsafe.Pointer(pidfd)))
 	}
 
+	if a.DumpableForMaps {
+		// The child must be dumpable from birth (no race with the map
+		// writer), and it inherits rt's own setting.
+		if d, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); err == nil && d != 1 {
+			unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0)
+			defer unix.Prctl(unix.PR_SET_DUMPABLE, uintptr(d), 0, 0, 0)
+		}
+	}
 	syscall.ForkLock.Lock()
-	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, closeFds, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot)
+	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, closeFds, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot, a.DumpableForMaps)
 	syscall.ForkLock.Unlock()
 	unix.Close(errp[1])
 	if join {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs what building and testing rt needs on a Debian 12 machine (root).
 set -euo pipefail
-pkgs=(make git gcc libc6-dev pkg-config libseccomp-dev busybox-static jq runc crun util-linux iproute2 strace time)
+pkgs=(make git gcc libc6-dev pkg-config libseccomp-dev busybox-static jq runc crun util-linux iproute2 strace time uidmap)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -24,6 +24,10 @@ type Config struct {
 	// Systemd selects the systemd cgroup driver (--systemd-cgroup). It is not
 	// implemented yet; New fails with a clear error.
 	Systemd bool
+	// Rootless: the caller may lack permission on the cgroup hierarchies;
+	// New leaves out the cgroups it can't use unless something needs them
+	// (rootless.go).
+	Rootless bool
 }
 
 // Manager owns the cgroup(s) of one container.
@@ -110,11 +114,17 @@ func newManager(h *hostInfo, c Config) (Manager, error) {
 		if err != nil {
 			return nil, err
 		}
+		if c.Rootless {
+			return rootlessV2(h, m, c)
+		}
 		return m, nil
 	}
 	m, err := newV1(h, inner, c.Resources)
 	if err != nil {
 		return nil, err
+	}
+	if c.Rootless {
+		return rootlessV1(m, c)
 	}
 	return m, nil
 }
@@ -132,7 +142,7 @@ func Load(paths map[string]string) (Manager, error) {
 
 func load(h *hostInfo, paths map[string]string) (Manager, error) {
 	if len(paths) == 0 {
-		return nil, errors.New("cgroups: load: no cgroup paths recorded")
+		return nil, fmt.Errorf("cgroups: load: no cgroup paths recorded: %w", errNoCgroup)
 	}
 	if dir, ok := v2Key(paths); ok {
 		if len(paths) != 1 {

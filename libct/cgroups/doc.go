@@ -77,6 +77,15 @@
 // memory.events, "oom_kill" rising). [Kill] SIGKILLs the whole cgroup (v2:
 // cgroup.kill). docs/cgroups.md has the file-by-file tables.
 //
+// # Rootless
+//
+// With Config.Rootless (an unprivileged rt, or --rootless true), New leaves
+// out the hierarchies (v1) or the cgroup (v2) the caller may neither create
+// nor join, unless a resource in Config.Resources needs them or an explicit
+// Config.Path is usable nowhere (errors naming the field); with nothing
+// left it returns a Manager without a cgroup (empty Paths). rootless.go
+// and docs/rootless.md have the rules.
+//
 // # Devices on cgroup v2
 //
 // Cgroup v2 has no devices controller. When linux.resources.devices is

@@ -143,7 +143,7 @@ func copyCpuset(dir string) error {
 		if cur != "" {
 			continue // cgroup.clone_children did it
 		}
-		val, err := readFile(parent, f)
+		val, err := parentCpuset(parent, f)
 		if err != nil {
 			return fmt.Errorf("cgroups: cpuset: %w", err)
 		}
@@ -152,6 +152,20 @@ func copyCpuset(dir string) error {
 		}
 	}
 	return nil
+}
+
+// parentCpuset reads f of parent. A parent that another rt has just made
+// (a shared parent of two containers created at once) may still be empty:
+// it is waited for (up to 2 s), never written, as it is not ours.
+func parentCpuset(parent, f string) (string, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		val, err := readFile(parent, f)
+		if err != nil || val != "" || time.Now().After(deadline) {
+			return val, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (m *v1Manager) Apply(pid int) error {

@@ -41,7 +41,7 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "debug", Usage: "debug logging"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver"},
 			&cli.StringFlag{Name: "criu", Hidden: true},
-			&cli.BoolFlag{Name: "rootless", Hidden: true},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "cgroup handling of a rootless container: true, false or auto (docs/rootless.md)"},
 		},
 		Before: setupLog,
 		Commands: []*cli.Command{

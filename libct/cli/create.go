@@ -29,6 +29,9 @@ func createOpts(c *cli.Context) (*libct.CreateOpts, error) {
 	if err := checkPreserveFds(c.Int("preserve-fds")); err != nil {
 		return nil, err
 	}
+	if err := libct.CheckRootlessFlag(c.String("rootless")); err != nil {
+		return nil, err
+	}
 	return &libct.CreateOpts{
 		Root:          c.String("root"),
 		ID:            id,
@@ -41,6 +44,7 @@ func createOpts(c *cli.Context) (*libct.CreateOpts, error) {
 		Systemd:       c.Bool("systemd-cgroup"),
 		CowRootfs:     c.Bool("cow-rootfs"),
 		NoNewKeyring:  c.Bool("no-new-keyring"),
+		Rootless:      c.String("rootless"),
 	}, nil
 }
 

@@ -22,9 +22,18 @@ func Open(root string) (int, error) {
 	if len(embedded) == 0 {
 		return nsenter.SealedSelf()
 	}
-	if p, err := cached(root); err == nil {
-		if fd, err := nsenter.SealedFile(p); err == nil {
-			return fd, nil
+	// The overlay seal needs mount privilege in the host (fsopen): an
+	// unprivileged rt (rootless) goes to the memfd copy directly and
+	// writes no cache.
+	if os.Geteuid() == 0 {
+		if p, err := cached(root); err == nil {
+			if fd, err := nsenter.SealedFile(p); err == nil {
+				// What was opened, not what was checked, must be ours.
+				if sameCache(fd) {
+					return fd, nil
+				}
+				unix.Close(fd)
+			}
 		}
 	}
 	return nsenter.SealedBytes("rt-init", embedded)
@@ -46,7 +55,12 @@ func cached(root string) (string, error) {
 	top := filepath.Join(root, cacheDir)
 	dir := filepath.Join(top, key)
 	p := filepath.Join(dir, "rt-init")
-	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(embedded)) && fi.Mode().Perm() == initMode {
+	// Only a cache nobody else could have written is used: root execs
+	// it, and a --root another user can write must not give them that.
+	if err := trusted(root, top, dir); err != nil {
+		return "", err
+	}
+	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(embedded)) && fi.Mode().Perm() == initMode && ownedByUs(fi) {
 		return p, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -157,7 +157,7 @@ func setUser(u specs.User, keepCaps bool) error {
 		groups[i] = int(g)
 	}
 	// x/sys/unix calls act on this thread only, the one that execs.
-	if err := unix.Setgroups(groups); err != nil {
+	if err := unix.Setgroups(groups); err != nil && !(len(groups) == 0 && setgroupsDenied()) {
 		return fmt.Errorf("process.user.additionalGids: %w", err)
 	}
 	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
@@ -272,4 +272,12 @@ func checkExec(p string) error {
 		return errors.New("permission denied")
 	}
 	return nil
+}
+
+// setgroupsDenied: a rootless rt that wrote gid_map itself denied
+// setgroups(2) in the user namespace (docs/rootless.md); with no
+// additionalGids there is nothing to set then.
+func setgroupsDenied() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(b)) == "deny"
 }

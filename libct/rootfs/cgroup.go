@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-oci/rt/spec"
@@ -24,7 +25,16 @@ func cgroupMount(root *os.File, c *Config, dest string, opts spec.MountOptions) 
 	}
 	defer target.Close()
 	if c.CgroupV2 {
-		return mountAt("cgroup2", target, "cgroup2", opts.Flags, "")
+		err := mountAt("cgroup2", target, "cgroup2", opts.Flags, "")
+		if (err == unix.EPERM || err == unix.EBUSY) && c.CgroupPaths[""] != "" {
+			// A user namespace can't mount cgroup2 without a cgroup
+			// namespace (EPERM), nor over the host's cgroup2 that a /sys
+			// rbind brought (EBUSY): bind the container's own cgroup, as
+			// runc does.
+			opts.Recursive = false
+			return bindMount(root, c, specs.Mount{Source: c.CgroupPaths[""]}, dest, opts)
+		}
+		return err
 	}
 	ro := opts.Flags&unix.MS_RDONLY != 0
 	tflags := opts.Flags &^ unix.MS_RDONLY

@@ -50,6 +50,16 @@ func mountOne(root *os.File, c *Config, i int, m specs.Mount) error {
 		return wrapNil(tmpfsWithCopyUp(root, target, m, dest, opts, data), wrap)
 	}
 	if err := mountAt(m.Source, target, m.Type, flags, data); err != nil {
+		if m.Type == "sysfs" && err == unix.EPERM {
+			// A user namespace without its own network namespace can't
+			// mount sysfs: bind the host's /sys recursively, as runc does;
+			// read-only then means every mount below it too.
+			m.Source, opts.Recursive = "/sys", true
+			if flags&unix.MS_RDONLY != 0 {
+				opts.RecAttrSet |= unix.MOUNT_ATTR_RDONLY
+			}
+			return wrapNil(bindMount(root, c, m, dest, opts), wrap)
+		}
 		return wrap(err)
 	}
 	return wrapNil(afterMount(root, dest, opts), wrap)

@@ -1,0 +1,43 @@
+package initexe
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// trusted checks the directories of the cache, from the state root down:
+// each one that exists must be a real directory (no symlink) owned by us
+// that nobody else may write. A missing one is made by us later (0700).
+func trusted(dirs ...string) error {
+	for _, d := range dirs {
+		fi, err := os.Lstat(d)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() || !ownedByUs(fi) || fi.Mode().Perm()&0o022 != 0 {
+			return fmt.Errorf("init cache: %s is not a directory only we may write", d)
+		}
+	}
+	return nil
+}
+
+func ownedByUs(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
+}
+
+// sameCache checks the opened copy: a regular file of ours, with the
+// cache's mode and the embedded program's size (the path could have been
+// swapped between the checks and the open).
+func sameCache(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && int(st.Uid) == os.Geteuid() &&
+		st.Mode&0o7777 == initMode && st.Size == int64(len(embedded))
+}
