@@ -229,7 +229,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	defer parent.Close()
 	v2 := cgroups.Unified(cg)
 	cgfd := -1
-	if v2 {
+	// A joined cgroup namespace rules out CLONE_INTO_CGROUP (see exec.go);
+	// cg.Apply after the spawn moves the init then.
+	if v2 && !joinsCgroupNS(plan.join) {
 		// CLONE_INTO_CGROUP needs the cgroup now.
 		if err = waitCgroup(); err != nil {
 			child.Close()
@@ -319,7 +321,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	b := &proto.Bootstrap{
 		Mode: proto.ModeCreate, ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Config: raw,
-		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, CgroupV2: v2,
+		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: bootstrapCgroups(st.CgroupPaths), CgroupV2: v2 || cgroups.IsV2(),
 		UnshareCgroupNS: cgroupNS, Seccomp: filter,
 		// Copy-on-write root (docs/overlay.md).
 		CowRootfs: cow.Enabled, CowSize: cow.Size, CowDir: st.CowDir,

@@ -145,7 +145,11 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 		if cg, err = cgroups.Load(st.CgroupPaths); err != nil {
 			return nil, err
 		}
-		if cgroups.Unified(cg) {
+		// v2: CLONE_INTO_CGROUP, unless the process joins a cgroup
+		// namespace: the clone is then checked against that namespace,
+		// which does not hold rt's own cgroup (ENOENT with nsdelegate),
+		// and cg.Apply below moves it instead.
+		if cgroups.Unified(cg) && !joinsCgroupNS(joins) {
 			if cgfd, err = cg.CgroupFd(); err != nil {
 				return nil, err
 			}
@@ -194,7 +198,8 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	}
 	crashPoint(stepExecCgroup)
 	if cg != nil && cgfd < 0 {
-		// cgroup v1: join the container's cgroups before anything runs.
+		// cgroup v1 (or a joined cgroup namespace): join the container's
+		// cgroups before anything runs.
 		if err = cg.Apply(x.pid); err != nil {
 			return nil, err
 		}

@@ -89,3 +89,15 @@ func (p *nsPlan) closeMap(m map[specs.LinuxNamespaceType]nsenter.Join) {
 		unix.Close(j.Fd)
 	}
 }
+
+// joinsCgroupNS reports whether the raw child joins a cgroup namespace
+// before its clone: cgroup v2 then refuses CLONE_INTO_CGROUP from rt's
+// cgroup, outside that namespace (ENOENT with nsdelegate).
+func joinsCgroupNS(joins []nsenter.Join) bool {
+	for _, j := range joins {
+		if j.Type == unix.CLONE_NEWCGROUP {
+			return true
+		}
+	}
+	return false
+}

@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rt-oci/rt/libct/cgroups"
 	"github.com/rt-oci/rt/spec"
 )
 
@@ -172,4 +173,18 @@ func deviceRulesFor(s *specs.Spec, rootless bool) *specs.LinuxResources {
 		r.Devices = nil
 	}
 	return r
+}
+
+// bootstrapCgroups is the cgroup layout the init mounts for the "cgroup"
+// mount type: the container's own cgroups, or, for a container without a
+// cgroup of its own on cgroup v2 (rootless), rt's own cgroup, where the
+// container runs (the init binds it when cgroup2 can't be mounted).
+func bootstrapCgroups(paths map[string]string) map[string]string {
+	if len(paths) > 0 || !cgroups.IsV2() {
+		return paths
+	}
+	if dir, err := cgroups.OwnV2Dir(); err == nil {
+		return map[string]string{"": dir}
+	}
+	return paths
 }

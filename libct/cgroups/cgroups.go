@@ -176,3 +176,17 @@ func Unified(m Manager) bool {
 // IsV2 reports whether the host is cgroup v2 only (unified). Hybrid hosts
 // (v1 controllers plus an empty cgroup2 mount) are not v2.
 func IsV2() bool { return isV2() }
+
+// OwnV2Dir returns the caller's own cgroup directory on a cgroup v2 host
+// (from /proc/self/cgroup): where a container without a cgroup of its own
+// (rootless) runs.
+func OwnV2Dir() (string, error) {
+	h, err := detect(procMountinfo, procCgroup)
+	if err != nil {
+		return "", err
+	}
+	if !h.unified || h.v2 == nil {
+		return "", errors.New("cgroups: not a cgroup v2 host")
+	}
+	return h.ownDir("", *h.v2)
+}

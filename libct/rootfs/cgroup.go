@@ -26,11 +26,14 @@ func cgroupMount(root *os.File, c *Config, dest string, opts spec.MountOptions) 
 	defer target.Close()
 	if c.CgroupV2 {
 		err := mountAt("cgroup2", target, "cgroup2", opts.Flags, "")
-		if (err == unix.EPERM || err == unix.EBUSY) && c.CgroupPaths[""] != "" {
+		if err == unix.EPERM || err == unix.EBUSY {
 			// A user namespace can't mount cgroup2 without a cgroup
 			// namespace (EPERM), nor over the host's cgroup2 that a /sys
 			// rbind brought (EBUSY): bind the container's own cgroup, as
 			// runc does.
+			if c.CgroupPaths[""] == "" {
+				return fmt.Errorf("cgroup2 can't be mounted here (%w) and the container has no cgroup of its own to bind: add a cgroup namespace to linux.namespaces", err)
+			}
 			opts.Recursive = false
 			return bindMount(root, c, specs.Mount{Source: c.CgroupPaths[""]}, dest, opts)
 		}

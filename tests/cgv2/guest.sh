@@ -9,7 +9,11 @@ export TMPDIR=/tmp
 UNIT='^TestHost'
 # tests/: what depends on the cgroup version. TestLifecycle and
 # TestCgroupMountShowsLimits are left out: they look for v1 paths.
-IT='^(TestUpdate.*|TestEvents.*|TestResources.*|TestSmallPidsLimit|TestPauseResumePs|TestKillAll|TestKillCreated|TestDeleteKillsLeftovers|TestDeleteForceRunning|TestDevices|TestFifoDevice)$'
+# TestRootlessV2: rootless rt on v2 (no cgroup, refused limits, a delegated
+# subtree, the cgroup mounts, root with a user namespace), as a numeric uid.
+# TestExec*, TestUserNamespace: exec joins the cgroup namespace (no
+# CLONE_INTO_CGROUP then, libct/namespaces.go joinsCgroupNS).
+IT='^(TestUpdate.*|TestEvents.*|TestResources.*|TestSmallPidsLimit|TestPauseResumePs|TestKillAll|TestKillCreated|TestDeleteKillsLeftovers|TestDeleteForceRunning|TestDevices|TestFifoDevice|TestRootlessV2|TestExecJoinsEverything|TestExecExitStatus|TestExecFlags|TestExecCreated|TestUserNamespace)$'
 [ -s unit.pattern ] && UNIT=$(cat unit.pattern)
 [ -s tests.pattern ] && IT=$(cat tests.pattern)
 

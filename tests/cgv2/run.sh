@@ -2,8 +2,9 @@
 # Run rt's cgroup v2 tests in a throw-away cgroup-v2-only VM (../shared/cgv2-vm):
 # the libct/cgroups tests that need a real host (TestHost*) and the integration
 # tests of tests/ that depend on the cgroup version (limits, OOM, update, events,
-# pause, kill, devices). It builds a static rt and two static test binaries,
-# ships them with a busybox rootfs, runs guest.sh in the VM and prints
+# pause, kill, devices, rootless rt with and without a delegated cgroup). It
+# builds a static rt and two static test binaries, ships them with a busybox
+# rootfs, runs guest.sh in the VM and prints
 # "N passed, N failed, N skipped". Exit status: the guest's (0 = all passed;
 # 124 timeout, 125 VM failure, see run-in-vm.sh --help).
 #
