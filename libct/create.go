@@ -134,27 +134,29 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	defer h.Close()
 	st := &state.State{
-		OCIVersion:   specs.Version,
-		ID:           o.ID,
-		Bundle:       bundle,
-		Rootfs:       spec.RootfsPath(s, bundle),
-		Phase:        state.PhaseCreating,
-		Created:      time.Now().UTC(),
-		Annotations:  s.Annotations,
-		Owner:        os.Getpid(),
-		OwnerUID:     os.Geteuid(),
-		CgroupPaths:  cg.Paths(),
-		Hooks:        s.Hooks,
-		NoNewKeyring: o.NoNewKeyring,
+		OCIVersion:  specs.Version,
+		ID:          o.ID,
+		Bundle:      bundle,
+		Rootfs:      spec.RootfsPath(s, bundle),
+		Phase:       state.PhaseCreating,
+		Created:     time.Now().UTC(),
+		Annotations: s.Annotations,
+		Owner:       os.Getpid(),
+		OwnerUID:    os.Geteuid(),
+		CgroupPaths: cg.Paths(),
+		Hooks:       s.Hooks,
 	}
 	st.OwnerStart, _ = state.StartTime(st.Owner)
+	if !o.NoNewKeyring {
+		st.Keyring = keyringName(o.ID)
+	}
 	// The journal lists everything create is about to make before any of
 	// it exists: the cgroup directories and the fifo (undo tolerates the
 	// ones that never got made).
 	st.CgroupCreated = true
 	st.CgroupDirs = cgroups.Missing(st.CgroupPaths)
 	st.Fifo = true
-	if err = journalSharedRoot(st, s); err != nil {
+	if err = journalSharedRoot(h, st, s); err != nil {
 		h.Remove()
 		return nil, err
 	}
@@ -325,7 +327,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		UnshareCgroupNS: cgroupNS, Seccomp: filter,
 		// Copy-on-write root (docs/overlay.md).
 		CowRootfs: cow.Enabled, CowSize: cow.Size, CowDir: st.CowDir,
-		NoNewKeyring: o.NoNewKeyring,
+		SessionKeyring: st.Keyring, SharedRoot: st.SharedRoot,
 	}
 	sendFds := []int{fifo}
 	var relaySock int = -1

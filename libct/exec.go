@@ -233,7 +233,7 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &proto.Bootstrap{Mode: proto.ModeExec, ID: o.ID, Process: raw, PreserveFds: o.PreserveFds, Seccomp: filter, NoNewKeyring: st.NoNewKeyring}
+	b := &proto.Bootstrap{Mode: proto.ModeExec, ID: o.ID, Process: raw, PreserveFds: o.PreserveFds, Seccomp: filter, SessionKeyring: st.Keyring}
 	var sendFds []int
 	if chroot {
 		b.Chroot = true

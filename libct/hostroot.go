@@ -3,6 +3,7 @@ package libct
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -13,67 +14,50 @@ import (
 	"github.com/rt-oci/rt/spec"
 )
 
-// A container without a mount namespace whose config mounts anything has
-// its rootfs built below a bind of the rootfs onto itself, in rt's own
-// mount namespace (spec.SharesHostMounts, rootfs.Setup with SharedNS).
-// The propagation of the host's mounts is left alone, so the bind and
-// what is below it propagate like any mount made there, and so does the
-// unmount. create journals the rootfs and the mount under it before the
-// init exists; delete (and a failed create) detach what covers it since.
+// A container without a mount namespace whose config mounts anything
+// (spec.SharesHostMounts) has its root built in rt's own mount namespace:
+// the init binds the rootfs at <state dir>/root, a directory rt owns and
+// no container or bundle can redirect, mounts below that bind, and
+// chroots into it (rootfs.Setup with SharedAt). The propagation of the
+// host's mounts is left alone. Other containers using the same rootfs
+// see none of these mounts, and delete detaches exactly that bind.
 
-// journalSharedRoot records st.SharedRoot for such a config.
-func journalSharedRoot(st *state.State, s *specs.Spec) error {
+// sharedRootDir is the mount point of a shared root in the state dir.
+const sharedRootDir = "root"
+
+// journalSharedRoot makes <state dir>/root and records it for such a
+// config, before the init exists.
+func journalSharedRoot(h *state.Handle, st *state.State, s *specs.Spec) error {
 	if !spec.SharesHostMounts(s) {
 		return nil
 	}
-	id, err := mountID(st.Rootfs)
-	if err != nil {
-		return fmt.Errorf("root.path: %w", err)
+	dir := filepath.Join(h.Dir, sharedRootDir)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("root.path: mount point for a container without a mount namespace: %w", err)
 	}
-	st.SharedRoot, st.SharedRootUnder = st.Rootfs, id
+	st.SharedRoot = dir
 	return nil
 }
 
-// releaseSharedRoot detaches the rootfs bind of a journalled shared root
-// (and every mount below it). A path now on another mount than the one
-// found at create is unmounted once; one that is still on it is left.
+// releaseSharedRoot detaches the bind (and every mount below it) at the
+// journalled shared root, if it is still mounted there. The directory is
+// opened without following symlinks and unmounted through that
+// descriptor.
 func releaseSharedRoot(st *state.State) {
-	if st.SharedRoot == "" {
+	if st.SharedRoot == "" || filepath.Base(st.SharedRoot) != sharedRootDir || filepath.Base(filepath.Dir(st.SharedRoot)) != st.ID {
 		return
 	}
-	f, err := os.OpenFile(st.SharedRoot, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(st.SharedRoot, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
-	defer f.Close()
-	id, err := fdMountID(int(f.Fd()))
-	if err != nil || id == st.SharedRootUnder {
-		return
-	}
-	// Through the descriptor: the mount that was checked is the one
-	// detached, whatever the path resolves to now.
-	p := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
-	if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
-		logrus.Warnf("delete: unmount the container's root %s: %v", st.SharedRoot, err)
-	}
-}
-
-func mountID(path string) (uint64, error) {
-	f, err := os.OpenFile(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return fdMountID(int(f.Fd()))
-}
-
-func fdMountID(fd int) (uint64, error) {
+	defer unix.Close(fd)
 	var x unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &x); err != nil {
-		return 0, fmt.Errorf("statx: %w", err)
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_BASIC_STATS, &x); err != nil ||
+		x.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 || x.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		return // not (or no longer) a mount point
 	}
-	if x.Mask&unix.STATX_MNT_ID == 0 {
-		return 0, fmt.Errorf("statx: no mount ID")
+	if err := unix.Unmount("/proc/self/fd/"+strconv.Itoa(fd), unix.MNT_DETACH); err != nil {
+		logrus.Warnf("delete: unmount the container's root at %s: %v", st.SharedRoot, err)
 	}
-	return x.Mnt_id, nil
 }

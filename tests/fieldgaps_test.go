@@ -6,6 +6,7 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,19 +26,43 @@ func unmaskKeys(s *specs.Spec) {
 }
 
 // TestSessionKeyring: the container's processes get a session keyring of
-// their own, "_ses.<ID>", as with runc; --no-new-keyring keeps the
-// caller's (here: no "_ses.<ID>" keyring appears).
+// their own, as with runc, but named "_ses.<ID>.<32 hex>" (random, so no
+// other container of the same user can join it by name or plant it in
+// advance) and with only search for its owner (perm 3f080000: a process
+// that does not possess it can't view, read, write, link or setattr it);
+// --no-new-keyring keeps the caller's (no "_ses.<ID>" keyring appears).
 func TestSessionKeyring(t *testing.T) {
 	t.Parallel()
 	h := newH(t)
 	b := h.Bundle(args("cat", "/proc/keys"), unmaskKeys)
 	id := h.ID("kr")
-	r := h.RT("run", "--bundle", b.Dir, id)
-	if r.Code != 0 || !strings.Contains(r.Stdout, "keyring   _ses."+id+": empty") {
-		t.Errorf("run: %v, want a keyring _ses.%s in /proc/keys", r, id)
+	line := func(out string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "_ses."+id) {
+				return l
+			}
+		}
+		return ""
+	}
+	var names []string
+	for i := 0; i < 2; i++ {
+		r := h.RT("run", "--bundle", b.Dir, id)
+		l := line(r.Stdout)
+		f := strings.Fields(l)
+		if r.Code != 0 || len(f) < 9 || f[4] != "3f080000" {
+			t.Fatalf("run: %v, want a keyring _ses.%s.<random> with perm 3f080000 in /proc/keys (got %q)", r, id, l)
+		}
+		name := strings.TrimSuffix(f[8], ":")
+		if !regexp.MustCompile(`^_ses\.` + regexp.QuoteMeta(id) + `\.[0-9a-f]{32}$`).MatchString(name) {
+			t.Errorf("session keyring name %q, want _ses.%s.<32 hex>", name, id)
+		}
+		names = append(names, name)
+	}
+	if names[0] == names[1] {
+		t.Errorf("two containers with the same ID got the same keyring name %q", names[0])
 	}
 	id2 := h.ID("kr")
-	r = h.RT("run", "--no-new-keyring", "--bundle", b.Dir, id2)
+	r := h.RT("run", "--no-new-keyring", "--bundle", b.Dir, id2)
 	if r.Code != 0 || strings.Contains(r.Stdout, "_ses."+id2) {
 		t.Errorf("run --no-new-keyring: %v, want no keyring _ses.%s", r, id2)
 	}

@@ -2,16 +2,18 @@ package tests
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // A container without a mount namespace whose config mounts things
-// (runtime-tools' linux_ns_itype): rt binds the rootfs onto itself in its
-// own mount namespace, mounts below that bind, chroots into it, and
-// unmounts it all at delete. The host's mounts keep their propagation.
+// (runtime-tools' linux_ns_itype): rt binds the rootfs at <state dir>/root
+// in its own mount namespace, mounts below that bind, chroots into it,
+// and unmounts it all at delete. The host's mounts keep their propagation.
 
 func noMountNS(s *specs.Spec) { dropNS(s, specs.MountNamespace) }
 
@@ -28,9 +30,12 @@ func TestSharedMountNamespace(t *testing.T) {
 	}
 	b := h.Bundle(noMountNS, args("sleep", "30"), func(s *specs.Spec) { s.Root.Readonly = true })
 	id, _ := h.Create(b)
-	under := mountsUnder(b.Rootfs)
+	under := mountsUnder(filepath.Join(h.Root, id, "root"))
 	if len(under) < 3 {
-		t.Errorf("host mounts under the rootfs while created: %q, want the rootfs bind, proc, dev...", under)
+		t.Errorf("host mounts under the state dir's root while created: %q, want the rootfs bind, proc, dev...", under)
+	}
+	if m := mountsUnder(b.Rootfs + "/"); len(m) > 0 {
+		t.Errorf("mounts on the rootfs path itself: %q, want none (they belong under the state dir)", m)
 	}
 	h.MustRT("start", id)
 	got := kv(h.MustRT("exec", id, "sh", "-c", `
@@ -47,8 +52,8 @@ func TestSharedMountNamespace(t *testing.T) {
 		}
 	}
 	h.MustRT("delete", "--force", id)
-	if left := mountsUnder(b.Rootfs); len(left) > 0 {
-		t.Errorf("mounts left under the rootfs after delete: %q", left)
+	if left := mountsUnder(filepath.Join(h.Root, id)); len(left) > 0 {
+		t.Errorf("mounts left under the state dir after delete: %q", left)
 	}
 	checkMountsUnchanged(t, before)
 }
@@ -63,8 +68,8 @@ func TestSharedMountNamespaceRun(t *testing.T) {
 	if r.Code != 0 || r.Stdout != "proc=yes\ndevnull=yes\n" {
 		t.Errorf("run without a mount namespace: %v, want proc=yes devnull=yes", r)
 	}
-	if left := mountsUnder(b.Rootfs); len(left) > 0 {
-		t.Errorf("mounts left under the rootfs: %q", left)
+	if left := mountsUnder(h.Root); len(left) > 0 {
+		t.Errorf("mounts left under the state root: %q", left)
 	}
 	checkMountsUnchanged(t, before)
 }
@@ -80,8 +85,8 @@ func TestSharedMountNamespaceFails(t *testing.T) {
 	if r.Code == 0 || !strings.Contains(r.Stderr, "mounts[") {
 		t.Errorf("bad mount without a mount namespace: %v, want a failure naming mounts[N]", r)
 	}
-	if left := mountsUnder(b.Rootfs); len(left) > 0 {
-		t.Errorf("mounts left under the rootfs after a failed create: %q", left)
+	if left := mountsUnder(h.Root); len(left) > 0 {
+		t.Errorf("mounts left under the state root after a failed create: %q", left)
 	}
 	b = h.Bundle(noMountNS, func(s *specs.Spec) { s.Linux.RootfsPropagation = "shared" })
 	if r := h.Run(b, RunOpts{}); r.Code == 0 || !strings.Contains(r.Stderr, "linux.rootfsPropagation: needs a mount namespace") {
@@ -98,5 +103,63 @@ func TestSharedMountNamespaceFails(t *testing.T) {
 		if len(names) > 0 {
 			t.Errorf("state left behind: %v", names)
 		}
+	}
+}
+
+// TestSharedRootDeleteIgnoresRootfsPath: delete detaches the bind in the
+// state dir, never what the rootfs path resolves to by then. Security
+// review: with the bind on the rootfs path itself, a bundle whose
+// root.path was swapped for a symlink to another mount (a tmpfs here,
+// made by the test) made delete unmount that mount.
+func TestSharedRootDeleteIgnoresRootfsPath(t *testing.T) {
+	h := newH(t)
+	victim := filepath.Join(h.Dir, "victim")
+	if err := os.Mkdir(victim, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", victim, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Unmount(victim, syscall.MNT_DETACH)
+	b := h.Bundle(noMountNS, args("sleep", "30"))
+	real := filepath.Join(b.Dir, "real-rootfs")
+	if err := os.Rename(b.Rootfs, real); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, b.Rootfs); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := h.Create(b)
+	os.Remove(b.Rootfs)
+	if err := os.Symlink(victim, b.Rootfs); err != nil {
+		t.Fatal(err)
+	}
+	h.MustRT("delete", "--force", id)
+	if len(mountsUnder(victim)) == 0 {
+		t.Errorf("delete unmounted %s, which the rootfs path pointed to at delete", victim)
+	}
+	if left := mountsUnder(h.Root); len(left) > 0 {
+		t.Errorf("mounts left under the state root: %q", left)
+	}
+}
+
+// TestSharedRootNotSeenByOthers: a container without a mount namespace
+// binds a host directory at /mnt; another container with its own mount
+// namespace and the same root.path must not see it (security review: its
+// rbind of the rootfs copied the first one's mounts).
+func TestSharedRootNotSeenByOthers(t *testing.T) {
+	h := newH(t)
+	secret := filepath.Join(h.Dir, "secret")
+	os.Mkdir(secret, 0o755)
+	os.WriteFile(filepath.Join(secret, "key"), []byte("TOPSECRET\n"), 0o644)
+	a := h.Bundle(noMountNS, args("sleep", "30"), addMount(specs.Mount{Destination: "/mnt", Type: "bind", Source: secret, Options: []string{"rbind", "ro"}}))
+	idA, _ := h.StartDetached(a)
+	b := h.Bundle(sh("cat /mnt/key 2>/dev/null || echo none"), func(s *specs.Spec) { s.Root.Path = a.Rootfs })
+	if r := h.Run(b, RunOpts{}); r.Code != 0 || r.Stdout != "none\n" {
+		t.Errorf("second container on the same rootfs: %v, want none (no view of the first's /mnt)", r)
+	}
+	h.MustRT("delete", "--force", idA)
+	if left := mountsUnder(h.Root); len(left) > 0 {
+		t.Errorf("mounts left under the state root: %q", left)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/rt-oci/rt/libct/hooks"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/rootfs"
-	"github.com/rt-oci/rt/spec"
 )
 
 func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
@@ -54,12 +53,13 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	}
 	// A joined mount namespace is set up like a new one, as runc and crun
 	// do: the rootfs is mounted and pivoted into there (create refused
-	// rt's own namespace). Without a mount namespace the rootfs is built
-	// below a bind of itself in the shared namespace if the config mounts
-	// anything (spec.SharesHostMounts), else the init only chroots.
+	// rt's own namespace). Without a mount namespace, if the config mounts
+	// anything (spec.SharesHostMounts), the host sent b.SharedRoot: the
+	// rootfs is bound there (a directory of rt's state dir, in the shared
+	// namespace) and built below it; else the init only chroots.
 	created, joined := mountNS(s)
 	newMount := created || joined
-	shared := !newMount && spec.SharesHostMounts(s)
+	shared := !newMount && b.SharedRoot != ""
 	switch {
 	case newMount || shared:
 		if err := rootfs.Setup(&rootfs.Config{
@@ -67,7 +67,7 @@ func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 			CgroupPaths: b.CgroupPaths, CgroupV2: b.CgroupV2, BeforePivot: beforePivot,
 			IDMapped:  idmapped(b, fds),
 			CowRootfs: b.CowRootfs, CowSize: b.CowSize, CowDir: b.CowDir,
-			SharedNS: shared,
+			SharedAt: b.SharedRoot,
 		}); err != nil {
 			return err
 		}

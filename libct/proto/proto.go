@@ -48,9 +48,14 @@ type Bootstrap struct {
 	CowRootfs bool   `json:"cowRootfs,omitempty"`
 	CowSize   string `json:"cowSize,omitempty"`
 	CowDir    string `json:"cowDir,omitempty"`
-	// NoNewKeyring (--no-new-keyring): keep the caller's session keyring;
-	// otherwise the process joins the container's, "_ses.<ID>".
-	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
+	// SessionKeyring is the name of the container's session keyring,
+	// which the process joins (the first one makes it); "" keeps the
+	// caller's (--no-new-keyring).
+	SessionKeyring string `json:"sessionKeyring,omitempty"`
+	// SharedRoot: the container has no mount namespace and its config
+	// mounts things: the init binds the rootfs at this directory (in the
+	// state dir) and builds the root there (libct/hostroot.go).
+	SharedRoot string `json:"sharedRoot,omitempty"`
 }
 
 // IDMapped is one idmapped bind mount, ready to attach.

@@ -13,7 +13,9 @@ import (
 // a tmpfs at dest starts with a copy of what the directory held before.
 // under is a handle of that directory opened before the mount; top is the
 // new tmpfs. Both are walked by descriptor, never following symlinks, so
-// nothing outside the rootfs is read or written. Directories, regular
+// nothing outside the rootfs is read or written; a regular file is opened
+// non-blocking, must still be the file that was looked at, and at most
+// its size is copied. Directories, regular
 // files, symlinks and fifos are copied with their owner, mode and times;
 // device nodes and sockets are skipped. Hard links become separate files.
 func tmpfsCopyUp(under, top *os.File) error {
@@ -71,19 +73,30 @@ func copyEntry(src, dst int, name string, depth int) error {
 		}
 		return finish(t, &st, perm)
 	case unix.S_IFREG:
-		s, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		// Non-blocking, and checked to be the file that was looked at: an
+		// entry swapped for a fifo or a device between the stat and the
+		// open (another container sharing the rootfs) must not block the
+		// init or copy without end.
+		s, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return err
 		}
 		in := os.NewFile(uintptr(s), name)
 		defer in.Close()
+		var fst unix.Stat_t
+		if err := unix.Fstat(s, &fst); err != nil {
+			return err
+		}
+		if fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Dev != st.Dev || fst.Ino != st.Ino {
+			return errors.New("changed while being copied")
+		}
 		t, err := unix.Openat(dst, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err != nil {
 			return err
 		}
 		out := os.NewFile(uintptr(t), name)
 		defer out.Close()
-		if _, err := io.Copy(out, in); err != nil {
+		if _, err := io.CopyN(out, in, fst.Size); err != nil && err != io.EOF {
 			return err
 		}
 		return finish(t, &st, perm)

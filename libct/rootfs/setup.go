@@ -34,20 +34,21 @@ type Config struct {
 	CowRootfs bool
 	CowSize   string
 	CowDir    string
-	// SharedNS: the container has no mount namespace of its own
+	// SharedAt: the container has no mount namespace of its own
 	// (spec.SharesHostMounts). The propagation of / and of the rootfs's
-	// parent mount stay as they are (they are the host's); everything is
-	// mounted below a bind of the rootfs onto itself, which Setup unmounts
-	// again if it fails (delete does after a create, libct/hostroot.go),
-	// and the init chroots into that bind instead of pivot_root.
-	SharedNS bool
+	// parent mount stay as they are (they are the host's); the rootfs is
+	// bound at SharedAt (a directory of rt's state dir), everything is
+	// mounted below that bind, which Setup detaches again if it fails
+	// (delete does after a create, libct/hostroot.go), and the init
+	// chroots into it instead of pivot_root.
+	SharedAt string
 }
 
 // Setup builds the root filesystem and enters it. It must run in the
-// container's fresh mount namespace (or, with SharedNS, the runtime's),
+// container's fresh mount namespace (or, with SharedAt, the runtime's),
 // on the thread that will exec.
 func Setup(c *Config) error {
-	if c.SharedNS {
+	if c.SharedAt != "" {
 		return setupShared(c)
 	}
 	if err := prepareRoot(c); err != nil {
@@ -96,26 +97,28 @@ func prepareRoot(c *Config) error {
 	return parentPrivate(c.Rootfs)
 }
 
-// setupShared builds the root below a bind of the rootfs onto itself in
-// the shared mount namespace, leaving every existing mount's propagation
-// alone, and chroots into it. A failure unmounts the bind and everything
-// below it.
+// setupShared binds the rootfs at c.SharedAt (rt's directory, in the
+// shared mount namespace), builds the root below that bind, leaving every
+// existing mount's propagation alone, and chroots into it. A failure
+// detaches the bind and everything below it.
 func setupShared(c *Config) (err error) {
 	if c.CowRootfs {
 		return fieldErr("linux.namespaces", errors.New("a copy-on-write root needs a new mount namespace"))
 	}
-	if err := bindRootfs(c); err != nil {
-		return err
+	if err := unix.Mount(c.Rootfs, c.SharedAt, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fieldErr("root.path", fmt.Errorf("bind %s at %s: %w", c.Rootfs, c.SharedAt, err))
 	}
 	defer func() {
 		if err != nil {
-			unix.Unmount(c.Rootfs, unix.MNT_DETACH)
+			unix.Unmount(c.SharedAt, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
 		}
 	}()
-	if err := build(c); err != nil {
+	at := *c
+	at.Rootfs = c.SharedAt
+	if err := build(&at); err != nil {
 		return err
 	}
-	return Chroot(c.Rootfs)
+	return Chroot(c.SharedAt)
 }
 
 // bindRootfs binds the rootfs onto itself: the mount that is entered.

@@ -71,15 +71,17 @@ type State struct {
 	Resctrl     string            `json:"resctrl,omitempty"`
 	ResctrlMade bool              `json:"resctrlMade,omitempty"`
 
-	// SharedRoot: the container has no mount namespace and its init binds
-	// the rootfs onto itself in rt's own (libct/hostroot.go). It is the
-	// rootfs path; SharedRootUnder the ID of the mount found there before
-	// create. Delete unmounts whatever covers it since.
-	SharedRoot      string `json:"sharedRoot,omitempty"`
-	SharedRootUnder uint64 `json:"sharedRootUnder,omitempty"`
+	// SharedRoot: the container has no mount namespace; its init binds
+	// the rootfs at this directory of the state dir, in rt's own mount
+	// namespace, and builds the root there (libct/hostroot.go). Delete
+	// detaches it before the state dir goes.
+	SharedRoot string `json:"sharedRoot,omitempty"`
 
-	// NoNewKeyring: created with --no-new-keyring; exec does as create.
-	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
+	// Keyring: the name of the container's session keyring, with a random
+	// part so that no other container can guess it and join it (it is
+	// only in this 0700 directory); "" with --no-new-keyring (the caller's
+	// is kept). Exec joins it too (libct/initstage/keyring.go).
+	Keyring string `json:"keyring,omitempty"`
 }
 
 // ErrNotExist is returned for an ID with no state directory. Its text
@@ -196,8 +198,24 @@ func (h *Handle) Save(st *State) error {
 }
 
 // Remove deletes the container directory. The lock stays held until Close.
+// It never descends into a mount: an entry that is still a mount point
+// (a shared root that could not be detached) stops it with an error.
 func (h *Handle) Remove() error {
+	ents, _ := os.ReadDir(h.Dir)
+	for _, e := range ents {
+		if e.IsDir() && isMountPoint(filepath.Join(h.Dir, e.Name())) {
+			return fmt.Errorf("remove %s: %s is still a mount point", h.Dir, e.Name())
+		}
+	}
 	return os.RemoveAll(h.Dir)
+}
+
+// isMountPoint reports whether dir (not followed if a symlink) is the
+// root of a mount.
+func isMountPoint(dir string) bool {
+	var x unix.Statx_t
+	err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS, &x)
+	return err == nil && x.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && x.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
 }
 
 // ConfigPath is the copy of the container's config.json, as validated.
