@@ -12,6 +12,7 @@ import (
 
 	"github.com/rt-oci/rt/libct/cli"
 	"github.com/rt-oci/rt/libct/initstage"
+	"github.com/rt-oci/rt/libct/slack"
 )
 
 func main() {
@@ -20,5 +21,6 @@ func main() {
 	if initstage.IsInit() {
 		initstage.Main()
 	}
+	slack.RelaxOthers(slack.Runtime)
 	cli.Main(os.Args)
 }

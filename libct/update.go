@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -426,7 +427,7 @@ func ParseMemory(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	m := sizeRE.FindStringSubmatch(s)
+	m := sizeRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("%q is not a size (examples: 512M, 1.5G, 65536, -1 for no limit)", s)
 	}
@@ -445,4 +446,4 @@ func ParseMemory(s string) (int64, error) {
 	return int64(v), nil
 }
 
-var sizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
+var sizeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`) })

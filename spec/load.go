@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-oci/rt/libct/fastjson"
 )
 
 // MaxConfigSize is the largest config.json (or process file) Load and
@@ -113,7 +115,7 @@ func decode(data []byte, v any, prefix string) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return &FieldError{Field: prefix, Msg: "empty file, expected a JSON object"}
 	}
-	err := json.Unmarshal(data, v)
+	err := fastjson.Unmarshal(data, v)
 	if err == nil {
 		return nil
 	}

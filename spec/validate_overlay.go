@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -239,8 +238,24 @@ func checkOverlayMount(v *validator, f string, m specs.Mount, opts MountOptions)
 	return nil
 }
 
-// tmpfsSize is tmpfs's size= syntax: bytes, k/m/g/t/p/e, or % of RAM.
-var tmpfsSize = regexp.MustCompile(`^[0-9]+[kKmMgGtTpPeE%]?$`)
+// tmpfsSize tells whether s is tmpfs's size= syntax: bytes, k/m/g/t/p/e,
+// or % of RAM. (Not a regexp: spec is linked into the container init too,
+// where regexp and the Unicode tables it pulls in cost size and start-up.)
+func tmpfsSize(s string) bool {
+	n := len(s)
+	if n > 0 && strings.IndexByte("kKmMgGtTpPeE%", s[n-1]) >= 0 {
+		n--
+	}
+	if n == 0 {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // checkCowAnnotations checks the syntax of the org.rt.rootfs.cow*
 // annotations; CowRootfs checks how they fit the rest of the config.
@@ -249,7 +264,7 @@ func checkCowAnnotations(v *validator) error {
 	if val, ok := a[AnnotationCow]; ok && val != "true" && val != "false" {
 		return fieldErr(key("annotations", AnnotationCow), "%q: want true or false", val)
 	}
-	if val, ok := a[AnnotationCowSize]; ok && !tmpfsSize.MatchString(val) {
+	if val, ok := a[AnnotationCowSize]; ok && !tmpfsSize(val) {
 		return fieldErr(key("annotations", AnnotationCowSize),
 			"%q is not a tmpfs size (bytes with an optional k, m or g suffix, or a percentage of RAM such as 10%%; 0 is unlimited)", val)
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -41,7 +42,7 @@ func lacks(field, format string, a ...any) error {
 // pageSizeRE is the form of hugetlb page sizes in cgroup file names
 // ("hugetlb.2MB.max"), which linux.resources.hugepageLimits[].pageSize
 // uses. It also keeps the name from leaving the cgroup directory.
-var pageSizeRE = regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`)
+var pageSizeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`) })
 
 // CheckResources validates what can be checked of r without looking at the
 // host: names that become parts of control file names or lines, device
@@ -52,7 +53,7 @@ func CheckResources(r *specs.LinuxResources) error {
 		return nil
 	}
 	for i, l := range r.HugepageLimits {
-		if !pageSizeRE.MatchString(l.Pagesize) {
+		if !pageSizeRE().MatchString(l.Pagesize) {
 			return fmt.Errorf("%s[%d].pageSize: %q is not a page size like 2MB or 1GB", fHugepage, i, l.Pagesize)
 		}
 	}

@@ -1,7 +1,6 @@
 package initstage
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -9,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-oci/rt/libct/console"
+	"github.com/rt-oci/rt/libct/fastjson"
 	"github.com/rt-oci/rt/libct/proto"
 )
 
@@ -18,7 +18,7 @@ import (
 // cgroups; nothing is mounted here.
 func runExec(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	p := &specs.Process{}
-	if err := json.Unmarshal(b.Process, p); err != nil {
+	if err := fastjson.Unmarshal(b.Process, p); err != nil {
 		return fmt.Errorf("init: bootstrap process: %w", err)
 	}
 	if len(p.Args) == 0 {

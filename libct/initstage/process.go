@@ -156,14 +156,17 @@ func setUser(u specs.User, keepCaps bool) error {
 	for i, g := range u.AdditionalGids {
 		groups[i] = int(g)
 	}
-	// x/sys/unix calls act on this thread only, the one that execs.
+	// All three act on this thread only, the one that execs, like the
+	// capability sets, no_new_privs and seccomp (unix.Setresuid and
+	// unix.Setresgid are syscall's, which stop the world to change every
+	// thread: ~1 ms here, and no other thread survives the exec).
 	if err := unix.Setgroups(groups); err != nil && !(len(groups) == 0 && setgroupsDenied()) {
 		return fmt.Errorf("process.user.additionalGids: %w", err)
 	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+	if err := setresgid(u.GID); err != nil {
 		return fmt.Errorf("process.user.gid %d: %w", u.GID, err)
 	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+	if err := setresuid(u.UID); err != nil {
 		return fmt.Errorf("process.user.uid %d: %w", u.UID, err)
 	}
 	if u.Umask != nil {

@@ -1,7 +1,6 @@
 package initstage
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -9,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-oci/rt/libct/console"
+	"github.com/rt-oci/rt/libct/fastjson"
 	"github.com/rt-oci/rt/libct/hooks"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/rootfs"
@@ -28,7 +28,7 @@ func run(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 // then execs process.args.
 func runCreate(conn *proto.Conn, b *proto.Bootstrap, fds []int) error {
 	s := &specs.Spec{}
-	if err := json.Unmarshal(b.Config, s); err != nil {
+	if err := fastjson.Unmarshal(b.Config, s); err != nil {
 		return fmt.Errorf("init: bootstrap config: %w", err)
 	}
 	if s.Process == nil {

@@ -2,11 +2,12 @@ package proto
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/libct/fastjson"
 )
 
 // MaxMsg bounds one message (a config.json is limited to less).
@@ -36,7 +37,7 @@ func Pair() (*Conn, *Conn, error) {
 
 // Send writes v as one message, with fds attached.
 func (c *Conn) Send(v any, fds ...int) error {
-	b, err := json.Marshal(v)
+	b, err := fastjson.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (c *Conn) Recv(v any) ([]int, error) {
 		}
 		return nil, err
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := fastjson.Unmarshal(body, v); err != nil {
 		closeAll(fds)
 		return nil, fmt.Errorf("init socket: bad message: %w", err)
 	}

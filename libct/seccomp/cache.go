@@ -1,9 +1,10 @@
+//go:build cgo
+
 package seccomp
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-oci/rt/libct/fastjson"
 )
 
 // cacheFormat is part of every cache key: bump it whenever the compiled
@@ -31,7 +34,7 @@ type cacheEntry struct {
 // compiler (libseccomp version and the kernel's API level), the native
 // architecture and cacheFormat.
 func cacheKey(s *specs.LinuxSeccomp) (string, error) {
-	j, err := json.Marshal(s)
+	j, err := fastjson.Marshal(s)
 	if err != nil {
 		return "", fmt.Errorf("linux.seccomp: %w", err)
 	}
@@ -123,7 +126,7 @@ func readEntry(path, key string) *cacheEntry {
 		return nil
 	}
 	var e cacheEntry
-	if json.Unmarshal(b, &e) != nil || e.Format != cacheFormat || e.Key != key || e.Program.check() != nil {
+	if fastjson.Unmarshal(b, &e) != nil || e.Format != cacheFormat || e.Key != key || e.Program.check() != nil {
 		return nil
 	}
 	return &e
@@ -131,7 +134,7 @@ func readEntry(path, key string) *cacheEntry {
 
 // writeEntry writes e to path through a temp file in dir and a rename.
 func writeEntry(dir, path string, e *cacheEntry) error {
-	b, err := json.Marshal(e)
+	b, err := fastjson.Marshal(e)
 	if err != nil {
 		return err
 	}

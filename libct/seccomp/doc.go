@@ -10,8 +10,10 @@
 //     thread. A Program is plain data (BPF bytes, flags, notify) and is
 //     JSON-serialisable, so it travels in the bootstrap message.
 //
-// A build without cgo (compile_nocgo.go) has Load but Compile refuses
-// every profile: "linux.seccomp: this rt was built without cgo/libseccomp".
+// A build without cgo (compile_nocgo.go) has Load but Compile and Cached
+// refuse every profile: "linux.seccomp: this rt was built without
+// cgo/libseccomp". The cache (and its sha256) is in cgo builds only, so
+// the init, built without cgo, links neither.
 //
 // # Profile mapping
 //
@@ -134,7 +136,8 @@
 //
 // # The cache
 //
-// Cached(dir, s) keys compiled programs by sha256 over json.Marshal(s),
+// Cached(dir, s) keys compiled programs by sha256 over json.Marshal(s)
+// (written by fastjson.Marshal, which gives the same bytes),
 // libseccomp's version with the kernel API level it detected, GOARCH and
 // cacheFormat (bump it when the compiled output changes). Each entry is
 // dir/<key>.json holding the Program and the warnings, mode 0600, written

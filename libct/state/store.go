@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +10,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-oci/rt/libct/fastjson"
 )
 
 // Phase is what rt last recorded about a container. The status that
@@ -177,7 +178,7 @@ func (h *Handle) Load() (*State, error) {
 		return nil, fmt.Errorf("read state of %q: %w", h.ID, err)
 	}
 	st := &State{}
-	if err := json.Unmarshal(b, st); err != nil {
+	if err := fastjson.Unmarshal(b, st); err != nil {
 		return nil, fmt.Errorf("state of %q is corrupt (%s): %w", h.ID, filepath.Join(h.Dir, "state.json"), err)
 	}
 	// A record must name its own directory: `{}`, `null` or a copied
@@ -190,7 +191,7 @@ func (h *Handle) Load() (*State, error) {
 
 // Save writes state.json atomically.
 func (h *Handle) Save(st *State) error {
-	b, err := json.Marshal(st)
+	b, err := fastjson.Marshal(st)
 	if err != nil {
 		return err
 	}
