@@ -60,6 +60,9 @@ func cached(root string) (string, error) {
 	if err := trusted(root, top, dir); err != nil {
 		return "", err
 	}
+	if err := trustedAncestors(root); err != nil {
+		return "", err
+	}
 	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(embedded)) && fi.Mode().Perm() == initMode && ownedByUs(fi) {
 		return p, nil
 	}

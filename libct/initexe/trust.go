@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -40,4 +41,30 @@ func sameCache(fd int) bool {
 	var st unix.Stat_t
 	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && int(st.Uid) == os.Geteuid() &&
 		st.Mode&0o7777 == initMode && st.Size == int64(len(embedded))
+}
+
+// trustedAncestors checks every directory above the state root (after
+// resolving symlinks): each must belong to us or to root and be writable
+// by nobody else, unless it is sticky (like /tmp: others can't rename or
+// remove what is ours in it). Otherwise another user could swap a
+// directory on the way between the checks and the use of the cache.
+func trustedAncestors(root string) error {
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	for d := filepath.Dir(real); ; d = filepath.Dir(d) {
+		fi, err := os.Lstat(d)
+		if err != nil {
+			return err
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok || !fi.IsDir() || (int(st.Uid) != os.Geteuid() && st.Uid != 0) ||
+			(fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0) {
+			return fmt.Errorf("init cache: %s, above the state root, may be changed by another user", d)
+		}
+		if d == "/" {
+			return nil
+		}
+	}
 }
