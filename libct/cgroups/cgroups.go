@@ -87,7 +87,7 @@ func New(c Config) (Manager, error) {
 	if c.Systemd {
 		return nil, systemdUnavailable(systemdDir)
 	}
-	h, err := detect(procMountinfo, procCgroup)
+	h, err := thisHost()
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func newManager(h *hostInfo, c Config) (Manager, error) {
 // returned (for kill, pause and delete in later rt processes). Every path must
 // lie strictly inside a cgroup mount of the right kind on this host.
 func Load(paths map[string]string) (Manager, error) {
-	h, err := detect(procMountinfo, procCgroup)
+	h, err := thisHost()
 	if err != nil {
 		return nil, err
 	}
@@ -162,9 +162,11 @@ func v2Key(paths map[string]string) (string, bool) {
 	return dir, ok
 }
 
-var isV2 = sync.OnceValue(func() bool {
-	h, err := detect(procMountinfo, procCgroup)
-	return err == nil && h.unified
+// thisHost is this host's cgroup layout and the caller's own cgroups, read
+// once per process: New, Load, IsV2 and OwnV2Dir share it (nothing in it
+// changes while rt runs; detect is the only writer of a hostInfo).
+var thisHost = sync.OnceValues(func() (*hostInfo, error) {
+	return detect(procMountinfo, procCgroup)
 })
 
 // Unified reports whether m manages a cgroup v2 (unified) cgroup.
@@ -175,13 +177,16 @@ func Unified(m Manager) bool {
 
 // IsV2 reports whether the host is cgroup v2 only (unified). Hybrid hosts
 // (v1 controllers plus an empty cgroup2 mount) are not v2.
-func IsV2() bool { return isV2() }
+func IsV2() bool {
+	h, err := thisHost()
+	return err == nil && h.unified
+}
 
 // OwnV2Dir returns the caller's own cgroup directory on a cgroup v2 host
 // (from /proc/self/cgroup): where a container without a cgroup of its own
 // (rootless) runs.
 func OwnV2Dir() (string, error) {
-	h, err := detect(procMountinfo, procCgroup)
+	h, err := thisHost()
 	if err != nil {
 		return "", err
 	}
