@@ -183,12 +183,9 @@ func (d *decoder) object(v reflect.Value) error {
 	return errFallback
 }
 
-// fields decodes an object into a struct. A key is a field's exact name
-// or, if no name matches it even ignoring case, skipped; anything else
-// (a repeated key, a case-insensitive match) is encoding/json's.
-func (d *decoder) fields(v reflect.Value) error {
-	ti := info(v.Type())
-	var seen []bool
+// members walks an object (the input is valid JSON): member is called
+// with each key, the offset on its value, and must consume that value.
+func (d *decoder) members(member func(key []byte) error) error {
 	d.off++ // {
 	for {
 		d.space()
@@ -202,24 +199,8 @@ func (d *decoder) fields(v reflect.Value) error {
 		}
 		d.space()
 		d.off++ // :
-		i, ok := ti.byName[string(key)]
-		if !ok {
-			if !ascii(key) || ti.folded[upper(string(key))] {
-				return errFallback
-			}
-			d.space()
-			d.skip()
-		} else {
-			if seen == nil {
-				seen = make([]bool, len(ti.fields))
-			}
-			if seen[i] {
-				return errFallback
-			}
-			seen[i] = true
-			if err := d.value(v.FieldByIndex(ti.fields[i].index)); err != nil {
-				return err
-			}
+		if err := member(key); err != nil {
+			return err
 		}
 		d.space()
 		if d.data[d.off] == ',' {
@@ -228,25 +209,39 @@ func (d *decoder) fields(v reflect.Value) error {
 	}
 }
 
+// fields decodes an object into a struct. A key is a field's exact name
+// or, if no name matches it even ignoring case, skipped; anything else
+// (a repeated key, a case-insensitive match) is encoding/json's.
+func (d *decoder) fields(v reflect.Value) error {
+	ti := info(v.Type())
+	var seen []bool
+	return d.members(func(key []byte) error {
+		i, ok := ti.byName[string(key)]
+		if !ok {
+			if !ascii(key) || ti.folded[upper(string(key))] {
+				return errFallback
+			}
+			d.space()
+			d.skip()
+			return nil
+		}
+		if seen == nil {
+			seen = make([]bool, len(ti.fields))
+		}
+		if seen[i] {
+			return errFallback
+		}
+		seen[i] = true
+		return d.value(v.FieldByIndex(ti.fields[i].index))
+	})
+}
+
 // entries decodes an object into a map with string keys; a repeated key
 // keeps the last value, as in encoding/json.
 func (d *decoder) entries(v reflect.Value) error {
 	t := v.Type()
 	m := reflect.MakeMap(t)
-	d.off++ // {
-	for {
-		d.space()
-		if d.data[d.off] == '}' {
-			d.off++
-			v.Set(m)
-			return nil
-		}
-		key, err := d.unquote()
-		if err != nil {
-			return err
-		}
-		d.space()
-		d.off++ // :
+	err := d.members(func(key []byte) error {
 		e := reflect.New(t.Elem()).Elem()
 		if err := d.value(e); err != nil {
 			return err
@@ -254,11 +249,12 @@ func (d *decoder) entries(v reflect.Value) error {
 		k := reflect.New(t.Key()).Elem()
 		k.SetString(string(key))
 		m.SetMapIndex(k, e)
-		d.space()
-		if d.data[d.off] == ',' {
-			d.off++
-		}
+		return nil
+	})
+	if err == nil {
+		v.Set(m)
 	}
+	return err
 }
 
 // array decodes into a slice; [] gives an empty, non-nil slice.

@@ -52,31 +52,11 @@ func unquoteBytes(s []byte) (t []byte, ok bool) {
 			if r >= len(s) {
 				return
 			}
-			switch s[r] {
+			switch e := s[r]; e {
 			default:
 				return
-			case '"', '\\', '/', '\'':
-				b[w] = s[r]
-				r++
-				w++
-			case 'b':
-				b[w] = '\b'
-				r++
-				w++
-			case 'f':
-				b[w] = '\f'
-				r++
-				w++
-			case 'n':
-				b[w] = '\n'
-				r++
-				w++
-			case 'r':
-				b[w] = '\r'
-				r++
-				w++
-			case 't':
-				b[w] = '\t'
+			case '"', '\\', '/', '\'', 'b', 'f', 'n', 'r', 't':
+				b[w] = unescaped[e]
 				r++
 				w++
 			case 'u':
@@ -141,4 +121,11 @@ func getu4(s []byte) rune {
 		r = r*16 + rune(c)
 	}
 	return r
+}
+
+// unescaped is what each one-letter escape (\" \\ \/ \' \b \f \n \r \t)
+// stands for.
+var unescaped = [256]byte{
+	'"': '"', '\\': '\\', '/': '/', '\'': '\'',
+	'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t',
 }
