@@ -416,12 +416,7 @@ func reclaimCrashed(store state.Store, id string) bool {
 // setOOMScoreAdj writes process.oomScoreAdj for the init from the host,
 // through the host's /proc (the container's /proc is not trusted).
 func setOOMScoreAdj(pid, v int) error {
-	f, err := os.OpenFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", os.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("process.oomScoreAdj: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(strconv.Itoa(v)); err != nil {
+	if err := writeProc("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", strconv.Itoa(v)); err != nil {
 		hint := ""
 		if v < 0 {
 			hint = " (lowering it needs CAP_SYS_RESOURCE)"

@@ -52,9 +52,7 @@ func releaseSharedRoot(st *state.State) {
 		return
 	}
 	defer unix.Close(fd)
-	var x unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_BASIC_STATS, &x); err != nil ||
-		x.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 || x.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+	if !state.IsMountRoot(fd, "") {
 		return // not (or no longer) a mount point
 	}
 	if err := unix.Unmount("/proc/self/fd/"+strconv.Itoa(fd), unix.MNT_DETACH); err != nil {

@@ -2,7 +2,6 @@ package libct
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -48,13 +47,8 @@ func writeTimeOffsets(offsets map[string]specs.LinuxTimeOffset) error {
 		fmt.Fprintf(&b, "%s %d %d\n", k, offsets[k].Secs, offsets[k].Nanosecs)
 	}
 	// Per thread: /proc/TID (task/TID has no timens_offsets).
-	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/timens_offsets", unix.Gettid()), os.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("linux.timeOffsets: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(b.String()); err != nil {
-		return fmt.Errorf("linux.timeOffsets: write %q: %w", b.String(), err)
+	if err := writeProc(fmt.Sprintf("/proc/%d/timens_offsets", unix.Gettid()), b.String()); err != nil {
+		return fmt.Errorf("linux.timeOffsets %q: %w", b.String(), err)
 	}
 	return nil
 }

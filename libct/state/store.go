@@ -204,18 +204,22 @@ func (h *Handle) Save(st *State) error {
 func (h *Handle) Remove() error {
 	ents, _ := os.ReadDir(h.Dir)
 	for _, e := range ents {
-		if e.IsDir() && isMountPoint(filepath.Join(h.Dir, e.Name())) {
+		if e.IsDir() && IsMountRoot(unix.AT_FDCWD, filepath.Join(h.Dir, e.Name())) {
 			return fmt.Errorf("remove %s: %s is still a mount point", h.Dir, e.Name())
 		}
 	}
 	return os.RemoveAll(h.Dir)
 }
 
-// isMountPoint reports whether dir (not followed if a symlink) is the
-// root of a mount.
-func isMountPoint(dir string) bool {
+// IsMountRoot reports whether path, relative to dirfd ("" for dirfd
+// itself) and not followed if a symlink, is the root of a mount.
+func IsMountRoot(dirfd int, path string) bool {
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if path == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
 	var x unix.Statx_t
-	err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS, &x)
+	err := unix.Statx(dirfd, path, flags, unix.STATX_BASIC_STATS, &x)
 	return err == nil && x.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && x.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
 }
 
