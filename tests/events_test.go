@@ -81,12 +81,7 @@ func (h *H) startRT(args ...string) *bgRT {
 	all := append([]string{"--root", h.Root}, args...)
 	cmd := exec.Command(rtBin, all...)
 	cmd.Stdout, cmd.Stderr = f, errf
-	spawnMu.RLock()
-	err = cmd.Start()
-	if err == nil {
-		trackSpawn(cmd.Process.Pid, true)
-	}
-	spawnMu.RUnlock()
+	err = startTracked(cmd)
 	f.Close()
 	if err != nil {
 		errf.Close()

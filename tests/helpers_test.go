@@ -224,12 +224,7 @@ func rtCmd(o RunOpts, args ...string) (Result, error) {
 	cmd.ExtraFiles = o.ExtraFiles
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.WaitDelay = 5 * time.Second
-	spawnMu.RLock()
-	err = cmd.Start()
-	if err == nil {
-		trackSpawn(cmd.Process.Pid, true)
-	}
-	spawnMu.RUnlock()
+	err = startTracked(cmd)
 	r := Result{Args: args}
 	if err != nil {
 		return r, fmt.Errorf("start %s: %v", rtBin, err)
@@ -268,6 +263,18 @@ func trackSpawn(pid int, add bool) {
 	} else {
 		delete(spawning, pid)
 	}
+}
+
+// startTracked starts cmd under spawnMu (no reap of zombies meanwhile)
+// and records its PID, so that the leak check knows it is ours.
+func startTracked(cmd *exec.Cmd) error {
+	spawnMu.RLock()
+	defer spawnMu.RUnlock()
+	err := cmd.Start()
+	if err == nil {
+		trackSpawn(cmd.Process.Pid, true)
+	}
+	return err
 }
 
 // reapZombies reaps every zombie child of the test process that is not an

@@ -115,10 +115,9 @@ func newRootlessUser(t *testing.T, h *H) *rlUser {
 	return u
 }
 
-// remove deletes everything of the user: containers left (delete
-// --force), processes (by PID), its runtime dir, the user with its home
-// and ranges.
-func (u *rlUser) remove(t *testing.T) {
+// sweep reports and ends what the user left: containers (delete
+// --force) and processes (by PID).
+func (u *rlUser) sweep(t *testing.T) {
 	if ents, err := os.ReadDir(filepath.Join(u.xdg, "rt")); err == nil {
 		for _, e := range ents {
 			if !strings.HasPrefix(e.Name(), "@") {
@@ -133,6 +132,12 @@ func (u *rlUser) remove(t *testing.T) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	waitFor(5*time.Second, func() bool { reapZombies(); return len(u.processes()) == 0 })
+}
+
+// remove deletes everything of the user: what sweep ends, its runtime
+// dir, the user with its home and ranges.
+func (u *rlUser) remove(t *testing.T) {
+	u.sweep(t)
 	os.RemoveAll(u.xdg)
 	if out, err := retry("userdel", "-r", u.name); err != nil {
 		t.Errorf("cleanup: userdel: %v: %s", err, out)
@@ -277,12 +282,7 @@ func (u *rlUser) command(t *testing.T, o rlOpts, prog string, args ...string) Re
 	defer stderr.Close()
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = 5 * time.Second
-	spawnMu.RLock()
-	err = cmd.Start()
-	if err == nil {
-		trackSpawn(cmd.Process.Pid, true)
-	}
-	spawnMu.RUnlock()
+	err = startTracked(cmd)
 	if err != nil {
 		t.Fatalf("start %s as %s: %v", prog, u.name, err)
 	}

@@ -98,22 +98,7 @@ func newNumericUser(t *testing.T, h *H) *rlUser {
 	if err := copyFile(rtBin, u.rt, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if ents, err := os.ReadDir(filepath.Join(u.xdg, "rt")); err == nil {
-			for _, e := range ents {
-				if !strings.HasPrefix(e.Name(), "@") {
-					t.Errorf("cleanup: container %s left in %s/rt", e.Name(), u.xdg)
-					u.run(t, rlOpts{}, "delete", "--force", e.Name())
-				}
-			}
-		}
-		for _, pid := range u.processes() {
-			p, _ := readProc(pid)
-			t.Errorf("cleanup: process %d (%s) of %s left", pid, p.Cmdline, u.name)
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-		waitFor(5*time.Second, func() bool { reapZombies(); return len(u.processes()) == 0 })
-	})
+	t.Cleanup(func() { u.sweep(t) })
 	return u
 }
 
@@ -249,12 +234,7 @@ func (u *rlUser) runIn(t *testing.T, cg *os.File, args ...string) Result {
 	}
 	cmd.Stdout, cmd.Stderr = files[0], files[1]
 	cmd.WaitDelay = 5 * time.Second
-	spawnMu.RLock()
-	err := cmd.Start()
-	if err == nil {
-		trackSpawn(cmd.Process.Pid, true)
-	}
-	spawnMu.RUnlock()
+	err := startTracked(cmd)
 	if err != nil {
 		t.Fatalf("start rt as %s in %s: %v", u.name, cg.Name(), err)
 	}
