@@ -23,6 +23,7 @@ func timeNSPrep(a *nsenter.Attr, offsets map[string]specs.LinuxTimeOffset) func(
 		return nil
 	}
 	a.Clone &^= unix.CLONE_NEWTIME
+	a.NoSharedMemory = true
 	return func() error {
 		if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
 			return fmt.Errorf("linux.namespaces: time namespace: %w", err)

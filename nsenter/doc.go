@@ -12,6 +12,10 @@
 //
 //   - fast path (nothing to join): one clone3 with every CLONE_NEW* flag,
 //     CLONE_PIDFD and, on cgroup v2, CLONE_INTO_CGROUP. The child execs.
+//     Without ID maps to wait for it is also CLONE_VM|CLONE_VFORK (vfork.go):
+//     it runs on the caller's stack until its exec while the calling thread
+//     sleeps, so rt's page tables are not copied and rt takes no
+//     copy-on-write faults afterwards.
 //   - join path: an intermediate child setns(2)es into the namespaces given
 //     by file descriptors, in order, then clones the real init with the new
 //     namespace flags and CLONE_PARENT, so the init is the caller's direct

@@ -17,7 +17,7 @@ import (
 //go:nocheckptr
 //go:noinline
 func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit, joinTypes, joinFds []uintptr,
-	errFd, pidFd, goFd, goWr int, join, becomeRoot, dumpableForMaps bool) (pid int, step, errno uint32) {
+	errFd, pidFd, goFd, goWr int, join, becomeRoot, dumpableForMaps, vfork bool) (pid int, step, errno uint32) {
 	var (
 		r1    uintptr
 		e     syscall.Errno
@@ -32,6 +32,14 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit,
 		// The intermediate: a plain fork, so it does not share fs or files
 		// and can setns(2) into a mount namespace.
 		r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	} else if vfork {
+		// CLONE_VM|CLONE_VFORK (vfork.go): the child runs on this stack,
+		// in this frame, until it execs or exits; this thread sleeps
+		// meanwhile. The parent uses nothing below but the results, which
+		// vforkClone3 writes after the child is gone.
+		var en uintptr
+		r1, en = vforkClone3(uintptr(unsafe.Pointer(args)), unsafe.Sizeof(*args))
+		e = syscall.Errno(en)
 	} else {
 		r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(args)), unsafe.Sizeof(*args), 0)
 	}
@@ -53,7 +61,10 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit,
 	// parent (or newuidmap) opens its /proc/PID/{uid,gid}_map, which
 	// belong to root while a process is non-dumpable. Only its own user
 	// can reach it meanwhile.
-	if !dumpableForMaps {
+	// A vfork child shares rt's memory, and dumpability belongs to the
+	// memory: it stays as born (it only execs, and nothing else is in its
+	// namespaces yet), and rt-init makes itself non-dumpable first thing.
+	if !dumpableForMaps && !vfork {
 		syscall.RawSyscall6(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
 	}
 	for i = 0; i < len(closeFds); i++ {

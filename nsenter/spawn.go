@@ -49,6 +49,10 @@ type Attr struct {
 	// to root while a process is non-dumpable. The child is non-dumpable
 	// before it becomes root in the namespace and execs.
 	DumpableForMaps bool
+	// NoSharedMemory: the child must not share rt's memory until its exec
+	// (a time namespace made for children: older kernels refuse CLONE_VM
+	// into it, as the vDSO pages are per namespace).
+	NoSharedMemory bool
 }
 
 // Process is a started process: the caller's direct child.
@@ -249,8 +253,16 @@ func Spawn(a *Attr) (*Process, error) {
 			defer unix.Prctl(unix.PR_SET_DUMPABLE, uintptr(d), 0, 0, 0)
 		}
 	}
+	// A child that only execs (no intermediate, no ID maps to wait for)
+	// shares rt's memory until then, as os/exec's children do: no copy of
+	// rt's page tables and no copy-on-write faults in rt afterwards.
+	vfork := canVfork && !join && gop[0] < 0 && !a.DumpableForMaps && !a.NoSharedMemory &&
+		a.Clone&unix.CLONE_NEWTIME == 0
+	if vfork {
+		args.flags |= unix.CLONE_VM | unix.CLONE_VFORK
+	}
 	syscall.ForkLock.Lock()
-	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, closeFds, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot, a.DumpableForMaps)
+	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, closeFds, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot, a.DumpableForMaps, vfork)
 	syscall.ForkLock.Unlock()
 	unix.Close(errp[1])
 	if join {
