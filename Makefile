@@ -4,9 +4,12 @@ SHARED  ?= $(abspath ../shared)
 VERSION ?= 0.1.0-dev
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -s -w -X github.com/rt-oci/rt/libct/cli.Version=$(VERSION) -X github.com/rt-oci/rt/libct/cli.Commit=$(COMMIT)
-# rt links libseccomp (cgo) statically: one static binary. The init
-# program it embeds is pure Go (CGO_ENABLED=0).
-GOBUILD := CGO_ENABLED=1 go build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
+# rt is pure Go (CGO_ENABLED=0: the cgo runtime costs every command
+# milliseconds of start-up) and static. It embeds two programs: the init
+# (pure Go) and rt-seccomp, the libseccomp compiler (cgo, linked statically
+# against Debian's libseccomp.a), run only when a profile is not cached.
+GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)'
+CGOSTATIC := CGO_ENABLED=1 go build -trimpath -ldflags '-s -w -linkmode external -extldflags "-static"'
 
 .PHONY: rt demo test unit integration vet bench bench-cow conformance engines cri soak fuzz clean
 SOAK_N ?= 1000
@@ -15,7 +18,9 @@ FUZZ_SECONDS ?= 20
 # rt embeds the small init program (libct/initstage/rtinit).
 rt:
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o libct/initexe/rt-init ./libct/initstage/rtinit
-	$(GOBUILD) -tags urfave_cli_no_docs,rt_embed_init,osusergo,netgo -o rt .
+	$(CGOSTATIC) -o libct/seccomp/rt-seccomp ./libct/seccomp/rtseccomp
+	sha256sum libct/seccomp/rt-seccomp | cut -c1-16 > libct/seccomp/rt-seccomp.id
+	$(GOBUILD) -tags urfave_cli_no_docs,rt_embed_init,rt_embed_seccomp -o rt .
 
 # Build rt and run a busybox container (rootfs from Debian's busybox-static).
 demo: rt
@@ -31,7 +36,10 @@ unit:
 integration: rt
 	RT_BINARY=$(CURDIR)/rt RT_SHARED=$(SHARED) go test -count=1 -timeout 20m ./tests/...
 
+# (libct/seccomp twice: in-process libseccomp with cgo, and as rt runs it,
+# through the embedded rt-seccomp.)
 test: vet rt
+	CGO_ENABLED=0 go test -count=1 -tags rt_embed_seccomp ./libct/seccomp/
 	RT_BINARY=$(CURDIR)/rt RT_SHARED=$(SHARED) go test -count=1 -timeout 30m ./...
 
 # rt beside runc and crun, as ratios measured in one run.
@@ -66,4 +74,4 @@ fuzz:
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -f rt libct/initexe/rt-init
+	rm -f rt libct/initexe/rt-init libct/seccomp/rt-seccomp libct/seccomp/rt-seccomp.id

@@ -100,6 +100,10 @@ func Compile(s *specs.LinuxSeccomp) (*Program, []string, error) {
 	return compile(s, true)
 }
 
+// LibVersion is libseccomp's version and the API level it found in this
+// kernel (`rt-seccomp version`).
+func LibVersion() string { return libVersion() }
+
 // libVersion identifies the compiler for the cache key: libseccomp's
 // version and the API level it found in this kernel.
 func libVersion() string {

@@ -10,10 +10,21 @@
 //     thread. A Program is plain data (BPF bytes, flags, notify) and is
 //     JSON-serialisable, so it travels in the bootstrap message.
 //
-// A build without cgo (compile_nocgo.go) has Load but Compile and Cached
-// refuse every profile: "linux.seccomp: this rt was built without
-// cgo/libseccomp". The cache (and its sha256) is in cgo builds only, so
-// the init, built without cgo, links neither.
+// Three builds of Compile:
+//
+//   - cgo (compile_cgo.go): libseccomp in the process. `go test` and the
+//     helper program use it.
+//   - rt as `make` builds it: no cgo (the cgo runtime costs every rt
+//     command milliseconds of start-up) and the tag rt_embed_seccomp
+//     (helper.go): Compile runs the embedded rt-seccomp (./rtseccomp, the
+//     cgo build of this package, static) from a sealed memfd, profile JSON
+//     in, HelperResult out. Cached calls it only on a cache miss.
+//   - neither (compile_nocgo.go): Load only; Compile and Cached refuse
+//     every profile: "linux.seccomp: this rt was built without
+//     cgo/libseccomp".
+//
+// The cache (and its sha256) is only in the first two, so the init, built
+// without cgo or the tag, links neither.
 //
 // # Profile mapping
 //

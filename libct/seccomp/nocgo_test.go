@@ -1,4 +1,4 @@
-//go:build !cgo
+//go:build !cgo && !rt_embed_seccomp
 
 package seccomp
 
