@@ -175,6 +175,9 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 			CgroupFd:      cgfd,
 			LateExecCheck: true,
 			CloseInChild:  []int{h.LockFd()},
+			// In the container's cgroup (and maybe its pid namespace)
+			// before its exec: a stalled child must not stall rt.
+			NoSharedMemory: true,
 		})
 	})
 	child.Close()

@@ -34,7 +34,8 @@ type Attr struct {
 	CgroupFd int
 	// LateExecCheck: Spawn returns right after the clone, and the caller
 	// learns whether the exec worked from Process.WaitExec, so it can do
-	// other work meanwhile.
+	// other work meanwhile. A child that shares rt's memory (vfork.go)
+	// returns only once it has exec'd (or failed).
 	LateExecCheck bool
 	// CloseInChild are descriptors the child closes first (a lock a stopped
 	// child must not keep held).
@@ -49,9 +50,11 @@ type Attr struct {
 	// to root while a process is non-dumpable. The child is non-dumpable
 	// before it becomes root in the namespace and execs.
 	DumpableForMaps bool
-	// NoSharedMemory: the child must not share rt's memory until its exec
-	// (a time namespace made for children: older kernels refuse CLONE_VM
-	// into it, as the vDSO pages are per namespace).
+	// NoSharedMemory: the child must not share rt's memory until its exec:
+	// a time namespace made for children (older kernels refuse CLONE_VM
+	// into it, as the vDSO pages are per namespace), or a child the
+	// container may reach before its exec (rt exec), which must not stall
+	// rt meanwhile.
 	NoSharedMemory bool
 }
 
@@ -256,8 +259,11 @@ func Spawn(a *Attr) (*Process, error) {
 	// A child that only execs (no intermediate, no ID maps to wait for)
 	// shares rt's memory until then, as os/exec's children do: no copy of
 	// rt's page tables and no copy-on-write faults in rt afterwards.
+	// Not for a caller that must outlive a stalled child (CloseInChild:
+	// rt exec, whose child may be in reach of the container before its
+	// exec and must not keep rt's lock, its watchdog and its GC waiting).
 	vfork := canVfork && !join && gop[0] < 0 && !a.DumpableForMaps && !a.NoSharedMemory &&
-		a.Clone&unix.CLONE_NEWTIME == 0
+		a.Clone&unix.CLONE_NEWTIME == 0 && len(a.CloseInChild) == 0
 	if vfork {
 		args.flags |= unix.CLONE_VM | unix.CLONE_VFORK
 	}
