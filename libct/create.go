@@ -38,6 +38,10 @@ type CreateOpts struct {
 	// relayTerminal: a foreground run without --console-socket keeps the
 	// master itself (Container.Master) to relay the terminal.
 	relayTerminal bool
+	// startHeld: Run starts the container right away; Create hands it the
+	// record still locked (Container.held) and does not save the created
+	// phase, which only lasts until that start.
+	startHeld bool
 	// CowRootfs (--cow-rootfs): root.path is the read-only lower layer of
 	// an overlay made by the init (docs/overlay.md).
 	CowRootfs bool
@@ -59,6 +63,9 @@ type Container struct {
 	// Master is the pty master of a terminal container whose run relays
 	// the terminal itself.
 	Master *os.File
+	// held is the locked record, with CreateOpts.startHeld; the caller
+	// closes it.
+	held *state.Handle
 }
 
 // Create validates the bundle, records and makes the container's host
@@ -132,7 +139,11 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer h.Close()
+	defer func() {
+		if c == nil || c.held == nil {
+			h.Close()
+		}
+	}()
 	st := &state.State{
 		OCIVersion:  specs.Version,
 		ID:          o.ID,
@@ -379,15 +390,24 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	st.Phase = state.PhaseCreated
-	if err = h.Save(st); err != nil {
-		return nil, err
-	}
-	c = &Container{ID: o.ID, Pid: p.Pid, Pidfd: pidfd, State: st}
-	if relaySock >= 0 {
-		// The init sent the master before it reported ready.
-		if c.Master, err = console.Receive(relaySock); err != nil {
+	if !o.startHeld {
+		if err = h.Save(st); err != nil {
 			return nil, err
 		}
+	}
+	var master *os.File
+	if relaySock >= 0 {
+		// The init sent the master before it reported ready.
+		if master, err = console.Receive(relaySock); err != nil {
+			return nil, err
+		}
+	}
+	c = &Container{ID: o.ID, Pid: p.Pid, Pidfd: pidfd, State: st, Master: master}
+	if o.startHeld {
+		// Run's start follows at once: the record (on disk still in phase
+		// creating) stays locked until then. A crash in between leaves a
+		// record that reads stopped and goes with delete.
+		c.held = h
 	}
 	return c, nil
 }

@@ -47,6 +47,13 @@ func Start(root, id string) error {
 	default:
 		return fmt.Errorf("cannot start container %q: status is %s, not created", id, s)
 	}
+	return start(h, st)
+}
+
+// start releases the init of a created container and records it as
+// started; the caller holds the record's lock.
+func start(h *state.Handle, st *state.State) error {
+	id := st.ID
 	crashPoint(stepStartFifo)
 	fd, err := unix.Open(h.FifoPath(), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {

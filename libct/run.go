@@ -33,6 +33,7 @@ func Run(o *CreateOpts, detach, keep bool) (int, error) {
 		}()
 	}
 	o.relayTerminal = !detach
+	o.startHeld = true
 	c, err := Create(o)
 	if err != nil {
 		return -1, err
@@ -42,7 +43,10 @@ func Run(o *CreateOpts, detach, keep bool) (int, error) {
 	if c.Master != nil {
 		relay = console.StartRelay(c.Master)
 	}
-	if err := Start(o.Root, o.ID); err != nil {
+	// Created and started under one lock: no re-read of the record.
+	err = start(c.held, c.State)
+	c.held.Close()
+	if err != nil {
 		if relay != nil {
 			relay.Stop()
 		}

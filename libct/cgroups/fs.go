@@ -32,20 +32,36 @@ func writeFile(dir, name, val string) error {
 	if traceWrite != nil {
 		defer traceWrite(p, val)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	// Plain descriptors, not *os.File: cgroupfs files can be polled, so
+	// os.OpenFile would register each one with the runtime's epoll and
+	// make it non-blocking (four more system calls per write).
+	fd, err := openRetry(p, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW)
 	if err != nil {
 		failed()
-		return &os.PathError{Op: "write", Path: p, Err: underlying(err)}
+		return &os.PathError{Op: "write", Path: p, Err: err}
 	}
-	_, err = f.WriteString(val)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	// One write: the kernel takes a cgroupfs value whole.
+	for {
+		_, err = unix.Write(fd, []byte(val))
+		if err != unix.EINTR {
+			break
+		}
 	}
+	unix.Close(fd)
 	if err != nil {
 		failed()
-		return &os.PathError{Op: "write", Path: p, Err: underlying(err)}
+		return &os.PathError{Op: "write", Path: p, Err: err}
 	}
 	return nil
+}
+
+func openRetry(p string, flags int) (int, error) {
+	for {
+		fd, err := unix.Open(p, flags, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
 }
 
 // underlying strips an *os.PathError so it is not wrapped twice.
@@ -59,9 +75,28 @@ func underlying(err error) error {
 
 // readFile returns the trimmed content of dir/name.
 func readFile(dir, name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, name))
+	p := filepath.Join(dir, name)
+	fd, err := openRetry(p, unix.O_RDONLY|unix.O_CLOEXEC)
 	if err != nil {
-		return "", err
+		return "", &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer unix.Close(fd)
+	b := make([]byte, 0, 512)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", &os.PathError{Op: "read", Path: p, Err: err}
+		}
+		if n == 0 {
+			break
+		}
+		b = b[:len(b)+n]
 	}
 	return strings.TrimSpace(string(b)), nil
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -255,23 +257,49 @@ func (s Store) List() ([]string, error) {
 // death of the writing process, which is the crash rt guards against.
 func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
 	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	// Plain system calls, not os.CreateTemp: an *os.File costs a poller
+	// registration attempt and a finalizer, and the mode is given at
+	// creation (fchmod only if the umask took bits of it).
+	var tmp string
+	fd := -1
+	var err error
+	for i := 0; i < 100; i++ {
+		tmp = dir + "." + base + ".tmp" + strconv.FormatUint(tmpSeq.Add(1)^uint64(time.Now().UnixNano()), 36)
+		fd, err = unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(mode.Perm()))
+		if err != unix.EEXIST && err != unix.EINTR {
+			break
+		}
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, &os.PathError{Op: "create", Path: tmp, Err: err})
 	}
-	tmp := f.Name()
-	if _, err = f.Write(b); err == nil {
-		err = f.Chmod(mode)
+	for n := 0; n < len(b) && err == nil; {
+		var m int
+		m, err = unix.Write(fd, b[n:])
+		if err == unix.EINTR {
+			err = nil
+			continue
+		}
+		n += m
 	}
-	if cerr := f.Close(); err == nil {
+	if err == nil {
+		var st unix.Stat_t
+		if err = unix.Fstat(fd, &st); err == nil && os.FileMode(st.Mode).Perm() != mode.Perm() {
+			err = unix.Fchmod(fd, uint32(mode.Perm()))
+		}
+	}
+	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = unix.Rename(tmp, path)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		unix.Unlink(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
+
+// tmpSeq makes WriteFileAtomic's temp names unique within the process.
+var tmpSeq atomic.Uint64
