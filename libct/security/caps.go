@@ -50,15 +50,19 @@ func ResolveCaps(c *specs.LinuxCapabilities) (*Caps, error) {
 // PR_CAPBSET_READ (EINVAL past the last one). Never read from
 // /proc/sys/kernel/cap_last_cap: in the init that is the container's /proc,
 // which an image or a container can fake to keep the bounding set full.
+// Valid numbers form a prefix of 0..63, so a binary search takes six
+// probes instead of one per capability.
 func LastCap() int {
-	last := 0
-	for i := 0; i < 64; i++ {
-		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(i), 0, 0, 0); err != nil {
-			break
+	lo, hi := 0, 63
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(mid), 0, 0, 0); err == nil {
+			lo = mid
+		} else {
+			hi = mid - 1
 		}
-		last = i
 	}
-	return last
+	return lo
 }
 
 // DropBounding removes every capability not in c.Bounding from the
