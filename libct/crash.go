@@ -12,8 +12,8 @@ import (
 const (
 	// create
 	stepCgroup    = "cgroup"    // about to create the cgroup
-	stepFifo      = "fifo"      // about to make the exec fifo
 	stepSpawn     = "spawn"     // about to start the init
+	stepFifo      = "fifo"      // init started, about to make the exec fifo
 	stepBootstrap = "bootstrap" // init started and in its cgroup
 	stepCreated   = "created"   // init ready, pid file written
 

@@ -201,9 +201,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = h.Save(st); err != nil {
 		return nil, err
 	}
-	if err = state.WriteFileAtomic(h.ConfigPath(), raw, 0o600); err != nil {
-		return nil, err
-	}
 	if cow.OnDisk {
 		// Copy-on-write root with org.rt.rootfs.cow.dir=state: its upper
 		// layer goes under the state dir (removed with it); journal first.
@@ -218,22 +215,11 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = crashPoint(stepCgroup); err != nil {
 		return nil, err
 	}
-	// Making cgroups is slow kernel work; it runs while the fifo, the init
+	// Making cgroups is slow kernel work; it runs while the init
 	// executable and the socket are prepared.
 	cgPending = true
 	go func() { cgDone <- cg.Create() }()
 
-	if err = crashPoint(stepFifo); err != nil {
-		return nil, err
-	}
-	if err = unix.Mkfifo(h.FifoPath(), 0o600); err != nil {
-		return nil, fmt.Errorf("exec fifo: %w", err)
-	}
-	fifo, err := unix.Open(h.FifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("exec fifo: %w", err)
-	}
-	defer unix.Close(fifo)
 	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds)
 	if err != nil {
 		return nil, err
@@ -294,6 +280,23 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	initPid, pidfd = p.Pid, p.Pidfd
+	// While the init starts (its Go runtime takes milliseconds): the copy
+	// of config.json for later commands and the exec fifo, which only
+	// the bootstrap needs.
+	if err = state.WriteFileAtomic(h.ConfigPath(), raw, 0o600); err != nil {
+		return nil, err
+	}
+	if err = crashPoint(stepFifo); err != nil {
+		return nil, err
+	}
+	if err = unix.Mkfifo(h.FifoPath(), 0o600); err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	fifo, err := unix.Open(h.FifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	defer unix.Close(fifo)
 	// Until the bootstrap is sent the init only waits for it and dies if
 	// rt does (EOF on its socket), so it is recorded just before that;
 	// meanwhile it execs, and /proc/PID/stat would block on that exec.
