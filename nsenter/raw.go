@@ -7,6 +7,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// capBufs holds the raw child's capget(2)/capset(2) buffers (version 3:
+// two 32-bit words per set), allocated by the parent before the fork.
+type capBufs struct {
+	hdr  unix.CapUserHeader
+	data [2]unix.CapUserData
+}
+
+// dacCaps are the capabilities that let a process read a file its mode
+// does not let it read (word 0 of the sets).
+const dacCaps = 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_DAC_READ_SEARCH
+
+func newCapBufs() *capBufs {
+	return &capBufs{hdr: unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}}
+}
+
 // rawSpawn forks and, in the child, runs only raw system calls up to the
 // exec. It returns in the parent only. Everything the child touches is
 // prepared by the caller; no variable may be declared after the fork and no
@@ -16,7 +31,7 @@ import (
 //go:norace
 //go:nocheckptr
 //go:noinline
-func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit, joinTypes, joinFds []uintptr,
+func rawSpawn(args *cloneArgs, caps *capBufs, exeFd int, argv, envv []*byte, closeFds, inherit, joinTypes, joinFds []uintptr,
 	errFd, pidFd, goFd, goWr int, join, becomeRoot, dumpableForMaps, vfork bool) (pid int, step, errno uint32) {
 	var (
 		r1    uintptr
@@ -63,7 +78,8 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit,
 	// can reach it meanwhile.
 	// A vfork child shares rt's memory, and dumpability belongs to the
 	// memory: it stays as born (it only execs, and nothing else is in its
-	// namespaces yet), and rt-init makes itself non-dumpable first thing.
+	// namespaces yet). Either way, the exec below of a file it can't read
+	// leaves the new image non-dumpable.
 	if !dumpableForMaps && !vfork {
 		syscall.RawSyscall6(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 0, 0, 0, 0, 0)
 	}
@@ -129,6 +145,26 @@ func rawSpawn(args *cloneArgs, exeFd int, argv, envv []*byte, closeFds, inherit,
 			msg = [2]uint32{stepInherit, uint32(e)}
 			goto fail
 		}
+	}
+	// Non-dumpable from the exec's first instruction, on every path: the
+	// kernel gives the new image dumpable = fs.suid_dumpable (0 by
+	// default, 2 is root-only) and an mm owned by a user namespace
+	// privileged over the file, when this task can't read the file it
+	// execs (fs/exec.c would_dump). The sealed init is mode 0111
+	// (sealed.go, libct/initexe); CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH
+	// would let us read it anyway, so they leave the effective set only
+	// (permitted, inheritable and ambient kept): the exec recomputes the
+	// sets, and root's new effective set is its whole new permitted set
+	// (inheritable | bounding), a non-root's its ambient set. Without
+	// them in the effective set (an unprivileged rt) there is nothing to
+	// drop, and a failed capset only costs this protection, not the
+	// spawn. Credentials are per task, not per mm, so a vfork child's
+	// capset does not touch rt's thread. After the setresuid above: a
+	// change of euid to 0 would fill the effective set again.
+	_, _, e = syscall.RawSyscall(syscall.SYS_CAPGET, uintptr(unsafe.Pointer(&caps.hdr)), uintptr(unsafe.Pointer(&caps.data[0])), 0)
+	if e == 0 && caps.data[0].Effective&dacCaps != 0 {
+		caps.data[0].Effective &^= dacCaps
+		syscall.RawSyscall(syscall.SYS_CAPSET, uintptr(unsafe.Pointer(&caps.hdr)), uintptr(unsafe.Pointer(&caps.data[0])), 0)
 	}
 	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, uintptr(exeFd), uintptr(unsafe.Pointer(&empty[0])),
 		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)

@@ -13,6 +13,11 @@ import (
 
 const mfdExec = 0x10 // MFD_EXEC (Linux 6.3)
 
+// execOnlyMode is the mode of the sealed memfd copies: anyone may exec
+// them (in a user namespace the init runs as a host UID other than rt's),
+// nobody without CAP_DAC_* may read them.
+const execOnlyMode = 0o111
+
 // SealedSelf returns a close-on-exec descriptor of the running executable
 // that nobody can write through: the container init is exec'd from it, so a
 // process in the container that reaches /proc/<init>/exe can't overwrite the
@@ -25,6 +30,12 @@ const mfdExec = 0x10 // MFD_EXEC (Linux 6.3)
 //
 // The overlay needs mount privilege in the host; an unprivileged caller
 // (rootless rt) goes to the memfd copy directly.
+//
+// The overlay exposes the binary's own mode (usually readable by all), so
+// an init exec'd from it is dumpable from its exec until it makes itself
+// non-dumpable; the memfd copy and the init embedded by rt_embed_init
+// (libct/initexe) are mode 0111, which the kernel answers with a
+// non-dumpable exec (rawSpawn).
 func SealedSelf() (int, error) {
 	if os.Geteuid() == 0 {
 		if fd, err := overlaySelf(); err == nil {
@@ -137,6 +148,13 @@ func sealedMemfd(name string, fill func(*os.File) error) (int, error) {
 	defer f.Close()
 	if err := fill(f); err != nil {
 		return -1, fmt.Errorf("write %s: %w", name, err)
+	}
+	// Executable, not readable: a process that execs a file it can't
+	// read is non-dumpable from its first instruction (see rawSpawn),
+	// where an exec otherwise makes it dumpable until it says otherwise.
+	// The seals don't cover the mode.
+	if err := unix.Fchmod(fd, execOnlyMode); err != nil {
+		return -1, fmt.Errorf("chmod %s: %w", name, err)
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {

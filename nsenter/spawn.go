@@ -19,7 +19,12 @@ type Join struct {
 
 // Attr describes the process to start.
 type Attr struct {
-	ExeFd int      // executable to run (the sealed copy of rt): execveat(ExeFd, "", AT_EMPTY_PATH)
+	// ExeFd is the executable to run (the sealed init, mode 0111):
+	// execveat(ExeFd, "", AT_EMPTY_PATH). The child execs it without
+	// CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH in its effective set (see
+	// rawSpawn), so an ELF or #! interpreter it names must be reachable
+	// by the mode bits alone.
+	ExeFd int
 	Argv  []string // argv, argv[0] included
 	Env   []string
 	// Inherit lists descriptors the new process keeps, at the same numbers.
@@ -267,8 +272,10 @@ func Spawn(a *Attr) (*Process, error) {
 	if vfork {
 		args.flags |= unix.CLONE_VM | unix.CLONE_VFORK
 	}
+	// The child's capget/capset buffers (raw.go): it may not allocate.
+	caps := newCapBufs()
 	syscall.ForkLock.Lock()
-	pid, step, errno := rawSpawn(args, a.ExeFd, argv, envv, closeFds, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot, a.DumpableForMaps, vfork)
+	pid, step, errno := rawSpawn(args, caps, a.ExeFd, argv, envv, closeFds, inherit, joinTypes, joinFds, errp[1], pidp[1], gop[0], gop[1], join, becomeRoot, a.DumpableForMaps, vfork)
 	syscall.ForkLock.Unlock()
 	unix.Close(errp[1])
 	if join {

@@ -39,9 +39,13 @@ func Open(root string) (int, error) {
 	return nsenter.SealedBytes("rt-init", embedded)
 }
 
-// initMode lets any user exec the init: in a user namespace the init
-// execs as the namespace's root, a host UID other than rt's.
-const initMode = 0o555
+// initMode lets any user exec the init (in a user namespace the init
+// execs as the namespace's root, a host UID other than rt's) and nobody
+// read it without CAP_DAC_*: the exec of a file the task can't read
+// leaves it non-dumpable from its first instruction, not only from
+// initstage's prctl on (nsenter's rawSpawn drops those capabilities from
+// its effective set for the exec). The overlay seal shows this mode.
+const initMode = 0o111
 
 // cached returns the path of the embedded program written out under root,
 // keyed by the identity of the running rt binary (a new build gets a new
