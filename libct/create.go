@@ -75,6 +75,10 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err := state.ValidateID(o.ID); err != nil {
 		return nil, err
 	}
+	// The init executable does not depend on the bundle: opened while
+	// config.json is read and checked.
+	pre := prefetchInit(o.Root)
+	defer pre.discard()
 	bundle, err := filepath.Abs(o.Bundle)
 	if err != nil {
 		return nil, fmt.Errorf("--bundle: %w", err)
@@ -220,7 +224,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	cgPending = true
 	go func() { cgDone <- cg.Create() }()
 
-	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds)
+	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds, pre.take())
 	if err != nil {
 		return nil, err
 	}

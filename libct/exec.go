@@ -156,7 +156,7 @@ func startExec(o *ExecOpts) (_ *execProc, err error) {
 			defer unix.Close(cgfd)
 		}
 	}
-	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds)
+	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds, -1)
 	if err != nil {
 		return nil, err
 	}

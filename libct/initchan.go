@@ -15,9 +15,12 @@ import (
 // inherited), and every other descriptor of rt close-on-exec except the
 // caller's --preserve-fds (CVE-2024-21626). inherit lists what the child
 // keeps. On error nothing stays open.
-func initChannel(root string, preserveFds int) (exe int, parent, child *proto.Conn, inherit []int, err error) {
-	if exe, err = initexe.Open(root); err != nil {
-		return -1, nil, nil, nil, err
+// exe, when >= 0, is the init executable opened already (initPrefetch).
+func initChannel(root string, preserveFds, exe int) (_ int, parent, child *proto.Conn, inherit []int, err error) {
+	if exe < 0 {
+		if exe, err = initexe.Open(root); err != nil {
+			return -1, nil, nil, nil, err
+		}
 	}
 	if parent, child, err = proto.Pair(); err != nil {
 		unix.Close(exe)
@@ -70,4 +73,38 @@ func consoleFor(path string, b *proto.Bootstrap, sendFds *[]int) (relay int, clo
 			unix.Close(relay)
 		}
 	}, nil
+}
+
+// initPrefetch opens the init executable, when it is cached under the
+// state root already, in the background: create starts it first thing,
+// and it is ready by the time config.json is read and checked.
+type initPrefetch struct {
+	done chan struct{}
+	fd   int
+}
+
+func prefetchInit(root string) *initPrefetch {
+	p := &initPrefetch{done: make(chan struct{}), fd: -1}
+	go func() {
+		if fd, ok := initexe.OpenCached(root); ok {
+			p.fd = fd
+		}
+		close(p.done)
+	}()
+	return p
+}
+
+// take waits for the prefetch and hands its descriptor over (-1: none).
+func (p *initPrefetch) take() int {
+	<-p.done
+	fd := p.fd
+	p.fd = -1
+	return fd
+}
+
+// discard closes a descriptor nobody took.
+func (p *initPrefetch) discard() {
+	if fd := p.take(); fd >= 0 {
+		unix.Close(fd)
+	}
 }

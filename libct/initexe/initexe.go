@@ -26,17 +26,40 @@ func Open(root string) (int, error) {
 	// unprivileged rt (rootless) goes to the memfd copy directly and
 	// writes no cache.
 	if os.Geteuid() == 0 {
-		if p, err := cached(root); err == nil {
-			if fd, err := nsenter.SealedFile(p); err == nil {
-				// What was opened, not what was checked, must be ours.
-				if sameCache(fd) {
-					return fd, nil
-				}
-				unix.Close(fd)
-			}
+		if fd, err := openCached(root, false); err == nil {
+			return fd, nil
 		}
 	}
 	return nsenter.SealedBytes("rt-init", embedded)
+}
+
+// OpenCached is Open when the init is cached under root already, and
+// writes nothing: create starts it before it knows the bundle is valid
+// (bad input must leave nothing under --root). ok is false otherwise; the
+// caller then uses Open.
+func OpenCached(root string) (fd int, ok bool) {
+	if len(embedded) == 0 || os.Geteuid() != 0 {
+		return -1, false
+	}
+	fd, err := openCached(root, true)
+	return fd, err == nil
+}
+
+func openCached(root string, lookupOnly bool) (int, error) {
+	p, err := cached(root, lookupOnly)
+	if err != nil {
+		return -1, err
+	}
+	fd, err := nsenter.SealedFile(p)
+	if err != nil {
+		return -1, err
+	}
+	// What was opened, not what was checked, must be ours.
+	if !sameCache(fd) {
+		unix.Close(fd)
+		return -1, fmt.Errorf("init cache: %s changed while opened", p)
+	}
+	return fd, nil
 }
 
 // initMode lets any user exec the init (in a user namespace the init
@@ -50,7 +73,7 @@ const initMode = 0o111
 // cached returns the path of the embedded program written out under root,
 // keyed by the identity of the running rt binary (a new build gets a new
 // key; older keys are removed when a new one is written).
-func cached(root string) (string, error) {
+func cached(root string, lookupOnly bool) (string, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		return "", err
@@ -69,6 +92,9 @@ func cached(root string) (string, error) {
 	}
 	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(embedded)) && fi.Mode().Perm() == initMode && ownedByUs(fi) {
 		return p, nil
+	}
+	if lookupOnly {
+		return "", os.ErrNotExist
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
