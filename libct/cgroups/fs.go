@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -271,12 +273,23 @@ func parallel(dirs []string, fn func(i int, dir string) error) error {
 		return fn(0, dirs[0])
 	}
 	errs := make([]error, len(dirs))
+	// As many workers as the runtime runs at once: each blocked system
+	// call of a goroutine more would cost a thread (clone, stacks) and
+	// context switches, more than the cgroupfs work it overlaps.
+	workers := min(len(dirs), runtime.GOMAXPROCS(0))
+	var next atomic.Int32
 	var wg sync.WaitGroup
-	for i, d := range dirs {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = fn(i, d)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(dirs) {
+					return
+				}
+				errs[i] = fn(i, dirs[i])
+			}
 		}()
 	}
 	wg.Wait()
