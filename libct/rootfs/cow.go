@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -217,8 +216,6 @@ func cowInTmpfs(c *Config, st *unix.Stat_t, detached bool) error {
 	}
 	return mountOver(fs, c.Rootfs)
 }
-
-func fdPath(fd int) string { return "/proc/thread-self/fd/" + strconv.Itoa(fd) }
 
 // mountOver creates the overlay and mounts it on path.
 func mountOver(fs *fsContext, path string) error {

@@ -9,9 +9,10 @@ import (
 )
 
 // procFd is the magic-link path of an open descriptor, for mount(2).
-func procFd(f *os.File) string {
-	return "/proc/thread-self/fd/" + strconv.Itoa(int(f.Fd()))
-}
+func procFd(f *os.File) string { return fdPath(int(f.Fd())) }
+
+// fdPath is /proc/thread-self/fd/N, to mount from or onto descriptor fd.
+func fdPath(fd int) string { return "/proc/thread-self/fd/" + strconv.Itoa(fd) }
 
 // mountAt mounts onto the object f refers to.
 func mountAt(src string, f *os.File, fstype string, flags uintptr, data string) error {
@@ -23,13 +24,14 @@ func mountAt(src string, f *os.File, fstype string, flags uintptr, data string) 
 
 // preservedFlags returns the flags of the mount at f that a bind remount
 // must keep (a remount can't clear locked flags).
+const preservedMask = uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_RDONLY)
+
 func preservedFlags(f *os.File) uintptr {
 	var st unix.Statfs_t
 	if unix.Fstatfs(int(f.Fd()), &st) != nil {
 		return 0
 	}
-	keep := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_RDONLY)
-	return uintptr(st.Flags) & keep
+	return uintptr(st.Flags) & preservedMask
 }
 
 func fieldErr(field string, err error) error {
