@@ -52,6 +52,7 @@ func TestRootless(t *testing.T) {
 		{"Lifecycle", testRootlessLifecycle},
 		{"MultiID", testRootlessMultiID},
 		{"Sysfs", testRootlessSysfs},
+		{"Seccomp", testRootlessSeccomp},
 		{"NoCgroup", testRootlessNoCgroup},
 		{"Delegated", testRootlessDelegated},
 		{"Errors", testRootlessErrors},
@@ -563,6 +564,21 @@ func testRootlessMultiID(t *testing.T, u *rlUser) {
 	}
 	if st.Uid != u.sub+999 || st.Gid != u.subg+999 {
 		t.Errorf("/tmp/x belongs to %d:%d on the host, want %d:%d", st.Uid, st.Gid, u.sub+999, u.subg+999)
+	}
+	u.checkNothingLeft(t, id, 0)
+}
+
+// testRootlessSeccomp: an unprivileged rt compiles linux.seccomp with its
+// embedded rt-seccomp (a 0111 memfd it execs) and the filter holds.
+func testRootlessSeccomp(t *testing.T, u *rlUser) {
+	b := u.bundle(t, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}}}
+		s.Process.Args = []string{"sh", "-c", `mkdir /tmp/sc 2>/dev/null && echo made || echo refused`}
+	})
+	id := u.id("seccomp")
+	if out := strings.TrimSpace(u.mustRun(t, "run", "--bundle", b.dir, id).Stdout); out != "refused" {
+		t.Errorf("mkdir under a filter refusing it: %q, want refused", out)
 	}
 	u.checkNothingLeft(t, id, 0)
 }
