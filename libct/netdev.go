@@ -2,7 +2,6 @@ package libct
 
 import (
 	"fmt"
-	"net"
 	"sort"
 	"strconv"
 
@@ -62,11 +61,11 @@ func moveNetDevices(h *state.Handle, st *state.State, s *specs.Spec, pid int) (e
 	// Every host device must be there before any moves.
 	index := map[string]int32{}
 	for _, n := range names {
-		ifc, err := net.InterfaceByName(n)
+		i, err := ifIndex(n)
 		if err != nil {
 			return fmt.Errorf("linux.netDevices[%q]: no such interface on the host: %w", n, err)
 		}
-		index[n] = int32(ifc.Index)
+		index[n] = i
 	}
 	nsfd, err := containerNetNS(pid)
 	if err != nil {
@@ -248,4 +247,22 @@ func restoreNetDevices(st *state.State) {
 	}
 	sort.Strings(names)
 	restoreDevices(ct, names, st.NetDevices)
+}
+
+// ifIndex is the index of the host's network interface name (SIOCGIFINDEX;
+// the net package's init would cost every rt command).
+func ifIndex(name string) (int32, error) {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, err
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return 0, err
+	}
+	return int32(ifr.Uint32()), nil
 }

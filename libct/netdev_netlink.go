@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"runtime"
 	"syscall"
 	"unsafe"
@@ -220,7 +220,7 @@ func (s *rtnl) link(index int32, name string) (int32, string, error) {
 type ifAddr struct {
 	family    uint8
 	prefixLen uint8
-	ip        net.IP
+	ip        netip.Addr
 }
 
 // keptAddrs lists the addresses of link index that move with it: the
@@ -242,7 +242,7 @@ func (s *rtnl) keptAddrs(index int32) ([]ifAddr, error) {
 			continue
 		}
 		flags := uint32(am.Flags)
-		var ip net.IP
+		var ip netip.Addr
 		for _, a := range rtattrs(m.Data[unix.SizeofIfAddrmsg:]) {
 			switch a.typ {
 			case unix.IFA_FLAGS:
@@ -250,14 +250,14 @@ func (s *rtnl) keptAddrs(index int32) ([]ifAddr, error) {
 					flags = binary.NativeEndian.Uint32(a.data)
 				}
 			case unix.IFA_LOCAL:
-				ip = net.IP(append([]byte(nil), a.data...))
+				ip, _ = netip.AddrFromSlice(a.data)
 			case unix.IFA_ADDRESS:
-				if ip == nil {
-					ip = net.IP(append([]byte(nil), a.data...))
+				if !ip.IsValid() {
+					ip, _ = netip.AddrFromSlice(a.data)
 				}
 			}
 		}
-		if flags&unix.IFA_F_PERMANENT == 0 || ip == nil {
+		if flags&unix.IFA_F_PERMANENT == 0 || !ip.IsValid() {
 			continue
 		}
 		out = append(out, ifAddr{family: am.Family, prefixLen: am.Prefixlen, ip: ip})
@@ -271,9 +271,9 @@ func (s *rtnl) addAddr(index int32, a ifAddr) error {
 	body[0], body[1] = a.family, a.prefixLen
 	body[3] = unix.RT_SCOPE_UNIVERSE
 	binary.NativeEndian.PutUint32(body[4:], uint32(index))
-	attrs := []attr{{unix.IFA_ADDRESS, a.ip}}
+	attrs := []attr{{unix.IFA_ADDRESS, a.ip.AsSlice()}}
 	if a.family == unix.AF_INET {
-		attrs = append(attrs, attr{unix.IFA_LOCAL, a.ip})
+		attrs = append(attrs, attr{unix.IFA_LOCAL, a.ip.AsSlice()})
 	}
 	_, err := s.request(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, body, attrs)
 	return err
