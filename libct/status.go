@@ -35,8 +35,14 @@ func Status(st *state.State) string {
 		if st.Owner > 0 && state.Alive(st.Owner, st.OwnerStart) {
 			return StatusCreating
 		}
-		// Its create died before the init was ready: a broken container
-		// (the init exits as soon as it sees its socket closed).
+		// A foreground run killed after releasing the init (run never
+		// saves phase created): the workload runs.
+		if !initStageRunning(st.Pid) {
+			return StatusRunning
+		}
+		// Its create died before the init was ready (the init exits as
+		// soon as it sees its socket closed), or a run died before
+		// releasing it: a broken container.
 		return StatusStopped
 	case state.PhaseCreated:
 		// A start killed between releasing the init and recording it

@@ -41,21 +41,16 @@ func cgroupMount(root *os.File, c *Config, dest string, opts spec.MountOptions) 
 	}
 	ro := opts.Flags&unix.MS_RDONLY != 0
 	tflags := opts.Flags &^ unix.MS_RDONLY
-	if err := mountAt("tmpfs", target, "tmpfs", tflags, "mode=755"); err != nil {
-		return err
-	}
-	// Everything below happens in that fresh tmpfs, through one handle of
-	// it: it is ours alone (this mount namespace, no container process
-	// yet), so its entries are made and opened relative to it, without
-	// resolving dest in the rootfs again for each hierarchy.
-	tmp, err := openInFlags(root, dest, unix.O_PATH|unix.O_DIRECTORY)
+	// The tmpfs is made detached and attached onto target's handle: the
+	// handle fsmount gave is then the one everything below goes through,
+	// relative to it, so nothing is resolved in the rootfs again (whoever
+	// can write the rootfs, another container sharing it, could swap a
+	// path component for a symlink in between).
+	tmp, err := freshTmpfsAt(target, tflags)
 	if err != nil {
-		return err
-	}
-	defer tmp.Close()
-	if err := isFreshTmpfs(tmp); err != nil {
 		return fmt.Errorf("cgroup mount at %s: %w", dest, err)
 	}
+	defer tmp.Close()
 	tfd := int(tmp.Fd())
 	hier, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup"))
 	if err != nil {
@@ -63,6 +58,7 @@ func cgroupMount(root *os.File, c *Config, dest string, opts spec.MountOptions) 
 	}
 	sort.Slice(hier, func(i, j int) bool { return hier[i].Mountpoint < hier[j].Mountpoint })
 	fl := opts.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+	seen := map[string]bool{}
 	for _, h := range hier {
 		src := ""
 		for _, p := range c.CgroupPaths {
@@ -75,6 +71,10 @@ func cgroupMount(root *os.File, c *Config, dest string, opts spec.MountOptions) 
 			continue
 		}
 		name := filepath.Base(h.Mountpoint)
+		if seen[name] {
+			continue // one hierarchy mounted at two places
+		}
+		seen[name] = true
 		if err := bindCgroupV1(tfd, name, src, fl); err != nil {
 			return err
 		}
@@ -92,17 +92,49 @@ func cgroupMount(root *os.File, c *Config, dest string, opts spec.MountOptions) 
 	return nil
 }
 
-// isFreshTmpfs checks that f is the root of an empty tmpfs (the one just
-// mounted).
-func isFreshTmpfs(f *os.File) error {
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-		return err
+// mountAttrs maps mount(2) flags to fsmount(2) attributes.
+var mountAttrs = []struct {
+	flag uintptr
+	attr int
+}{
+	{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
+	{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+	{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
+	{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+	{unix.MS_NOATIME, unix.MOUNT_ATTR_NOATIME},
+	{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+	{unix.MS_STRICTATIME, unix.MOUNT_ATTR_STRICTATIME},
+}
+
+// freshTmpfsAt makes a tmpfs (mode 755) with flags, detached, attaches it
+// onto the object target refers to, and returns the handle of its root.
+func freshTmpfsAt(target *os.File, flags uintptr) (*os.File, error) {
+	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("fsopen tmpfs: %w", err)
 	}
-	if st.Type != unix.TMPFS_MAGIC {
-		return fmt.Errorf("not the tmpfs just mounted (filesystem type %#x)", st.Type)
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigSetString(fsfd, "mode", "755"); err != nil {
+		return nil, fmt.Errorf("tmpfs mode: %w", err)
 	}
-	return nil
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, fmt.Errorf("create tmpfs: %w", err)
+	}
+	attr := 0
+	for _, m := range mountAttrs {
+		if flags&m.flag != 0 {
+			attr |= m.attr
+		}
+	}
+	mnt, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attr)
+	if err != nil {
+		return nil, fmt.Errorf("fsmount tmpfs: %w", err)
+	}
+	if err := unix.MoveMount(mnt, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		unix.Close(mnt)
+		return nil, fmt.Errorf("attach tmpfs: %w", err)
+	}
+	return os.NewFile(uintptr(mnt), "tmpfs"), nil
 }
 
 // bindCgroupV1 binds the host cgroup directory src at name in the tmpfs
