@@ -52,6 +52,16 @@ func sweepParents(root string, dirs []string) {
 			all = append(all, d)
 		}
 	}
+	if len(left) > 0 {
+		// Listed before they are tried: another container's delete
+		// that empties one of them meanwhile and finds no list (it
+		// checks without the lock) leaves it to this removal, which then
+		// comes after its own; one that finds the list waits for the lock
+		// and retries it.
+		if b, err := json.Marshal(all); err == nil {
+			state.WriteFileAtomic(path, b, 0o600)
+		}
+	}
 	cgroups.RemoveEmpty(all)
 	var keep []string
 	for _, d := range all {
@@ -64,6 +74,37 @@ func sweepParents(root string, dirs []string) {
 		return
 	}
 	if b, err := json.Marshal(keep); err == nil {
+		state.WriteFileAtomic(path, b, 0o600)
+	}
+}
+
+// listParents adds dirs to the list of shared parents (sweepParents
+// removes them once empty).
+func listParents(root string, dirs []string) {
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		return
+	}
+	path := filepath.Join(root, parentsFile)
+	var list []string
+	if b, err := os.ReadFile(path); err == nil {
+		json.Unmarshal(b, &list)
+	}
+	seen := map[string]bool{}
+	for _, d := range list {
+		seen[d] = true
+	}
+	for _, d := range dirs {
+		if !seen[d] {
+			seen[d] = true
+			list = append(list, d)
+		}
+	}
+	if b, err := json.Marshal(list); err == nil {
 		state.WriteFileAtomic(path, b, 0o600)
 	}
 }

@@ -307,6 +307,12 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = waitCgroup(); err != nil {
 		return nil, err
 	}
+	// A shared parent a concurrent delete removed after the journal was
+	// written was made again: listed with the shared parents, or nobody
+	// would remove it.
+	if extra := cgroups.Unlisted(cg, st.CgroupDirs); len(extra) > 0 {
+		listParents(o.Root, extra)
+	}
 	if err = cg.Apply(p.Pid); err != nil {
 		return nil, err
 	}

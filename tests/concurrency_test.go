@@ -111,7 +111,7 @@ func TestParallelRuns(t *testing.T) {
 		for _, d := range ds {
 			os.Remove(d) // empty, and a path this run made up
 		}
-		t.Errorf("the shared parent cgroup %s is left after every container under it was deleted", parent)
+		t.Errorf("the shared parent cgroup %s is left after every container under it was deleted: %v", parent, ds)
 	}
 }
 

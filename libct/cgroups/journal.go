@@ -55,3 +55,29 @@ func RemoveEmpty(dirs []string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Unlisted returns the directories m's Create made that are not in
+// listed (the journal's Missing result): an ancestor that existed when
+// the journal was written and that a concurrent delete removed before
+// Create made it again. Nobody's record lists it, so the caller hands it
+// to whatever removes shared parents (libct's @cgroup-parents).
+func Unlisted(m Manager, listed []string) []string {
+	var made []string
+	switch x := m.(type) {
+	case *v1Manager:
+		made = x.made
+	case *v2Manager:
+		made = x.made
+	}
+	in := map[string]bool{}
+	for _, d := range listed {
+		in[d] = true
+	}
+	var out []string
+	for _, d := range made {
+		if !in[d] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
