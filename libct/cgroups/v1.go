@@ -182,7 +182,7 @@ func (m *v1Manager) Apply(pid int) error {
 	dirs, ctrlOf := m.dirs()
 	// Each cgroup.procs write waits for an RCU grace period on v1;
 	// concurrent writes share it.
-	return parallel(dirs, func(_ int, dir string) error {
+	return parallelN(dirs, waitWorkers, func(_ int, dir string) error {
 		if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("cgroups: join %s cgroup: %w", ctrlOf[dir], err)
 		}
@@ -202,7 +202,7 @@ func (m *v1Manager) Destroy() error {
 		mine = append(mine, dir)
 	}
 	var errs []error
-	if err := parallel(mine, func(_ int, dir string) error { return removeCgroup(dir) }); err != nil {
+	if err := parallelN(mine, waitWorkers, func(_ int, dir string) error { return removeCgroup(dir) }); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
