@@ -92,29 +92,8 @@ func capLines(s string) map[string]string {
 // runProbe spawns the probe with a and returns what it reported.
 func runProbe(t *testing.T, exe int, a *Attr) map[string]string {
 	t.Helper()
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	a.ExeFd = exe
-	a.Argv = []string{"probe", strconv.Itoa(p[1])}
-	a.Inherit = append(a.Inherit, p[1])
 	a.CgroupFd = -1
-	proc, err := Spawn(a)
-	unix.Close(p[1])
-	if err != nil {
-		unix.Close(p[0])
-		t.Fatal(err)
-	}
-	out, _ := readAll(p[0])
-	unix.Close(p[0])
-	var ws unix.WaitStatus
-	if _, err := unix.Wait4(proc.Pid, &ws, 0, nil); err != nil {
-		t.Fatal(err)
-	}
-	if proc.Pidfd >= 0 {
-		unix.Close(proc.Pidfd)
-	}
+	out, ws := spawnOut(t, exe, a, func(w int) []string { return []string{"probe", strconv.Itoa(w)} })
 	if ws.ExitStatus() != 0 {
 		t.Fatalf("probe: %v, output %q", ws, out)
 	}

@@ -20,13 +20,24 @@ func spawnSh(t *testing.T, a *Attr, script string) (string, unix.WaitStatus) {
 		t.Fatal(err)
 	}
 	defer unix.Close(exe)
+	a.Env = []string{"PATH=/usr/bin:/bin"}
+	out, ws := spawnOut(t, exe, a, func(w int) []string {
+		return []string{"sh", "-c", "exec >/proc/self/fd/" + strconv.Itoa(w) + "; " + script}
+	})
+	return strings.TrimSpace(out), ws
+}
+
+// spawnOut runs exe through Spawn with the argv that argv(w) gives, w
+// being the inherited write end of a pipe, and returns what was written
+// to it and the exit status.
+func spawnOut(t *testing.T, exe int, a *Attr, argv func(w int) []string) (string, unix.WaitStatus) {
+	t.Helper()
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
 	a.ExeFd = exe
-	a.Argv = []string{"sh", "-c", "exec >/proc/self/fd/" + strconv.Itoa(p[1]) + "; " + script}
-	a.Env = []string{"PATH=/usr/bin:/bin"}
+	a.Argv = argv(p[1])
 	a.Inherit = append(a.Inherit, p[1])
 	proc, err := Spawn(a)
 	unix.Close(p[1])
@@ -43,7 +54,7 @@ func spawnSh(t *testing.T, a *Attr, script string) (string, unix.WaitStatus) {
 	if proc.Pidfd >= 0 {
 		unix.Close(proc.Pidfd)
 	}
-	return strings.TrimSpace(out), ws
+	return out, ws
 }
 
 func readAll(fd int) (string, error) {
