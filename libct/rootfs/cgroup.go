@@ -92,20 +92,6 @@ func cgroupMount(root *os.File, c *Config, dest string, opts spec.MountOptions) 
 	return nil
 }
 
-// mountAttrs maps mount(2) flags to fsmount(2) attributes.
-var mountAttrs = []struct {
-	flag uintptr
-	attr int
-}{
-	{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
-	{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
-	{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
-	{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
-	{unix.MS_NOATIME, unix.MOUNT_ATTR_NOATIME},
-	{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
-	{unix.MS_STRICTATIME, unix.MOUNT_ATTR_STRICTATIME},
-}
-
 // freshTmpfsAt makes a tmpfs (mode 755) with flags, detached, attaches it
 // onto the object target refers to, and returns the handle of its root.
 func freshTmpfsAt(target *os.File, flags uintptr) (*os.File, error) {
@@ -120,13 +106,7 @@ func freshTmpfsAt(target *os.File, flags uintptr) (*os.File, error) {
 	if err := unix.FsconfigCreate(fsfd); err != nil {
 		return nil, fmt.Errorf("create tmpfs: %w", err)
 	}
-	attr := 0
-	for _, m := range mountAttrs {
-		if flags&m.flag != 0 {
-			attr |= m.attr
-		}
-	}
-	mnt, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attr)
+	mnt, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, fsmountAttrs(flags))
 	if err != nil {
 		return nil, fmt.Errorf("fsmount tmpfs: %w", err)
 	}

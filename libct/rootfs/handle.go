@@ -37,3 +37,30 @@ func preservedFlags(f *os.File) uintptr {
 func fieldErr(field string, err error) error {
 	return fmt.Errorf("%s: %w", field, err)
 }
+
+// fsmountAttrs maps the per-mount MS_* flags in fl to fsmount(2)
+// attributes (noatime wins over strictatime, as with mount(2)).
+func fsmountAttrs(fl uintptr) int {
+	attrs := 0
+	for _, m := range []struct {
+		ms   uintptr
+		attr int
+	}{
+		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
+		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
+		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+		{unix.MS_NOSYMFOLLOW, unix.MOUNT_ATTR_NOSYMFOLLOW},
+		{unix.MS_NOATIME, unix.MOUNT_ATTR_NOATIME},
+		{unix.MS_STRICTATIME, unix.MOUNT_ATTR_STRICTATIME},
+	} {
+		if fl&m.ms != 0 {
+			attrs |= m.attr
+		}
+	}
+	if attrs&unix.MOUNT_ATTR_NOATIME != 0 {
+		attrs &^= unix.MOUNT_ATTR_STRICTATIME
+	}
+	return attrs
+}

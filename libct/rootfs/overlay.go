@@ -182,26 +182,7 @@ func joinLowerdir(dirs []string) string {
 // kernel log and is dropped; "acl" and "iversion" are refused by
 // validation (overlayfs takes neither).
 func overlayFlags(fl uintptr) (attrs int, sb []string) {
-	for _, m := range []struct {
-		ms   uintptr
-		attr int
-	}{
-		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
-		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
-		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
-		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
-		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
-		{unix.MS_NOSYMFOLLOW, unix.MOUNT_ATTR_NOSYMFOLLOW},
-		{unix.MS_NOATIME, unix.MOUNT_ATTR_NOATIME},
-		{unix.MS_STRICTATIME, unix.MOUNT_ATTR_STRICTATIME},
-	} {
-		if fl&m.ms != 0 {
-			attrs |= m.attr
-		}
-	}
-	if attrs&unix.MOUNT_ATTR_NOATIME != 0 {
-		attrs &^= unix.MOUNT_ATTR_STRICTATIME
-	}
+	attrs = fsmountAttrs(fl)
 	for _, m := range []struct {
 		ms   uintptr
 		name string
