@@ -470,25 +470,6 @@ func writePidFile(path string, pid int) error {
 	return nil
 }
 
-// closeOnExecFrom marks every descriptor >= from close-on-exec, so nothing
-// of rt's leaks into the container (CVE-2024-21626).
-func closeOnExecFrom(from int) error {
-	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
-		return nil
-	}
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err == nil && fd >= from {
-			unix.CloseOnExec(fd)
-		}
-	}
-	return nil
-}
-
 // exitReason reaps a dead child init and describes how it ended.
 func exitReason(pid int) string {
 	var ws unix.WaitStatus

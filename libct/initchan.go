@@ -2,6 +2,8 @@ package libct
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -37,6 +39,25 @@ func initChannel(root string, preserveFds, exe int) (_ int, parent, child *proto
 		inherit = append(inherit, 3+i)
 	}
 	return exe, parent, child, inherit, nil
+}
+
+// closeOnExecFrom marks every descriptor >= from close-on-exec, so nothing
+// of rt's leaks into the container (CVE-2024-21626).
+func closeOnExecFrom(from int) error {
+	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err == nil && fd >= from {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
 }
 
 // consoleSockets gives the socket the init sends its pty master on: a
