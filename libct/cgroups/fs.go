@@ -66,15 +66,6 @@ func openRetry(p string, flags int) (int, error) {
 	}
 }
 
-// underlying strips an *os.PathError so it is not wrapped twice.
-func underlying(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // readFile returns the trimmed content of dir/name.
 func readFile(dir, name string) (string, error) {
 	p := filepath.Join(dir, name)
@@ -285,9 +276,6 @@ func parallelN(dirs []string, n int, fn func(i int, dir string) error) error {
 		return fn(0, dirs[0])
 	}
 	errs := make([]error, len(dirs))
-	// As many workers as the runtime runs at once: each blocked system
-	// call of a goroutine more would cost a thread (clone, stacks) and
-	// context switches, more than the cgroupfs work it overlaps.
 	workers := min(len(dirs), n)
 	var next atomic.Int32
 	var wg sync.WaitGroup

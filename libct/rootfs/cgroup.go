@@ -148,12 +148,7 @@ func bindCgroupV1(tfd int, name, src string, fl uintptr) error {
 		return fmt.Errorf("cgroup %s: %w", name, err)
 	}
 	defer unix.Close(b)
-	var st unix.Statfs_t
-	keep := uintptr(0)
-	if unix.Fstatfs(b, &st) == nil {
-		keep = uintptr(st.Flags) & preservedMask
-	}
-	if err := unix.Mount("", fdPath(b), "", unix.MS_BIND|unix.MS_REMOUNT|fl|keep, ""); err != nil {
+	if err := unix.Mount("", fdPath(b), "", unix.MS_BIND|unix.MS_REMOUNT|fl|preservedFlagsFd(b), ""); err != nil {
 		return fmt.Errorf("remount cgroup %s: %w", name, err)
 	}
 	return nil

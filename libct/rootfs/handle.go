@@ -26,9 +26,11 @@ func mountAt(src string, f *os.File, fstype string, flags uintptr, data string) 
 // must keep (a remount can't clear locked flags).
 const preservedMask = uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_RDONLY)
 
-func preservedFlags(f *os.File) uintptr {
+func preservedFlags(f *os.File) uintptr { return preservedFlagsFd(int(f.Fd())) }
+
+func preservedFlagsFd(fd int) uintptr {
 	var st unix.Statfs_t
-	if unix.Fstatfs(int(f.Fd()), &st) != nil {
+	if unix.Fstatfs(fd, &st) != nil {
 		return 0
 	}
 	return uintptr(st.Flags) & preservedMask
