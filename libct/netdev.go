@@ -58,10 +58,15 @@ func moveNetDevices(h *state.Handle, st *state.State, s *specs.Spec, pid int) (e
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	host, err := rtnlOpen()
+	if err != nil {
+		return fmt.Errorf("linux.netDevices: %w", err)
+	}
+	defer host.Close()
 	// Every host device must be there before any moves.
 	index := map[string]int32{}
 	for _, n := range names {
-		i, err := ifIndex(n)
+		i, _, err := host.link(0, n)
 		if err != nil {
 			return fmt.Errorf("linux.netDevices[%q]: no such interface on the host: %w", n, err)
 		}
@@ -83,11 +88,6 @@ func moveNetDevices(h *state.Handle, st *state.State, s *specs.Spec, pid int) (e
 	if err := h.Save(st); err != nil {
 		return err
 	}
-	host, err := rtnlOpen()
-	if err != nil {
-		return fmt.Errorf("linux.netDevices: %w", err)
-	}
-	defer host.Close()
 	ct, err := rtnlOpenIn(nsfd)
 	if err != nil {
 		return fmt.Errorf("linux.netDevices: %w", err)
@@ -247,22 +247,4 @@ func restoreNetDevices(st *state.State) {
 	}
 	sort.Strings(names)
 	restoreDevices(ct, names, st.NetDevices)
-}
-
-// ifIndex is the index of the host's network interface name (SIOCGIFINDEX;
-// the net package's init would cost every rt command).
-func ifIndex(name string) (int32, error) {
-	ifr, err := unix.NewIfreq(name)
-	if err != nil {
-		return 0, err
-	}
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer unix.Close(fd)
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
-		return 0, err
-	}
-	return int32(ifr.Uint32()), nil
 }
