@@ -11,8 +11,8 @@ import (
 // process killed there. docs/reliability.md describes what each leaves.
 const (
 	// create
+	stepSpawn     = "spawn"     // about to start the init (on cgroup v1 before the record)
 	stepCgroup    = "cgroup"    // about to create the cgroup
-	stepSpawn     = "spawn"     // about to start the init
 	stepFifo      = "fifo"      // init started, about to make the exec fifo
 	stepBootstrap = "bootstrap" // init started and in its cgroup
 	stepCreated   = "created"   // init ready, pid file written

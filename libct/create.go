@@ -134,13 +134,46 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds, pre.take())
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(exe)
+	defer parent.Close()
+	defer child.Close()
+	// CLONE_INTO_CGROUP (v2, the cgroup namespace not joined; see exec.go)
+	// needs the cgroup, so the record, before the spawn. Otherwise the
+	// init starts first: its exec and Go start-up take milliseconds, in
+	// which rt records and makes the rest. Until the bootstrap the init
+	// only waits for it and exits on EOF when rt dies, so a crash leaves
+	// no process behind; the journal lists it just before the bootstrap.
+	v2 := cgroups.Unified(cg)
+	intoCgroup := v2 && !joinsCgroupNS(plan.join)
+	var p *nsenter.Process
+	var initPid, pidfd = 0, -1
+	var h *state.Handle
+	defer func() {
+		if err != nil && h == nil && initPid > 0 {
+			killReap(initPid, pidfd)
+			if pidfd >= 0 {
+				unix.Close(pidfd)
+			}
+		}
+	}()
+	if !intoCgroup {
+		if p, err = spawnInit(s, plan, maps, exe, child, inherit, -1); err != nil {
+			return nil, err
+		}
+		initPid, pidfd = p.Pid, p.Pidfd
+	}
 
 	store := state.Store{Root: o.Root}
-	h, err := store.Create(o.ID)
+	h, err = store.Create(o.ID)
 	if errors.Is(err, state.ErrExist) && reclaimCrashed(store, o.ID) {
 		h, err = store.Create(o.ID)
 	}
 	if err != nil {
+		h = nil
 		return nil, err
 	}
 	defer func() {
@@ -175,7 +208,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		h.Remove()
 		return nil, err
 	}
-	var initPid, pidfd = 0, -1
 	cgDone := make(chan error, 1)
 	cgPending := false
 	waitCgroup := func() error {
@@ -219,71 +251,25 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err = crashPoint(stepCgroup); err != nil {
 		return nil, err
 	}
-	// Making cgroups is slow kernel work; it runs while the init
-	// executable and the socket are prepared.
+	// Making cgroups is slow kernel work; it runs in the background.
 	cgPending = true
 	go func() { cgDone <- cg.Create() }()
-
-	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds, pre.take())
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(exe)
-	defer parent.Close()
-	v2 := cgroups.Unified(cg)
-	cgfd := -1
-	// A joined cgroup namespace rules out CLONE_INTO_CGROUP (see exec.go);
-	// cg.Apply after the spawn moves the init then.
-	if v2 && !joinsCgroupNS(plan.join) {
-		// CLONE_INTO_CGROUP needs the cgroup now.
+	if intoCgroup {
 		if err = waitCgroup(); err != nil {
-			child.Close()
 			return nil, err
 		}
+		var cgfd int
 		if cgfd, err = cg.CgroupFd(); err != nil {
-			child.Close()
 			return nil, err
 		}
-	}
-	clone := plan.clone
-	cgroupNS := false
-	if cgfd < 0 && clone&unix.CLONE_NEWCGROUP != 0 {
-		// On v1 the init joins its cgroups after the clone; it makes its
-		// cgroup namespace itself once it is there.
-		clone &^= unix.CLONE_NEWCGROUP
-		cgroupNS = true
-	}
-	if err = crashPoint(stepSpawn); err != nil {
-		child.Close()
-		return nil, err
-	}
-	attr := &nsenter.Attr{
-		ExeFd:         exe,
-		Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
-		Env:           []string{"GOMAXPROCS=1"},
-		Inherit:       inherit,
-		Clone:         clone,
-		Join:          plan.join,
-		CgroupFd:      cgfd,
-		LateExecCheck: true,
-		UserMaps:      maps.writer(),
-		// An unprivileged caller (or newuidmap) must be able to open the
-		// child's /proc/PID/uid_map.
-		DumpableForMaps: maps != nil && maps.unprivileged,
-	}
-	// personality and memory policy (procattrs.go) and a new time
-	// namespace (timens.go) are set on a spawning thread of their own.
-	p, err := spawnWithAttrs(s.Linux, nil, timeNSPrep(attr, timeOffsets(s)), func() (*nsenter.Process, error) {
-		return nsenter.Spawn(attr)
-	})
-	child.Close()
-	if cgfd >= 0 {
+		p, err = spawnInit(s, plan, maps, exe, child, inherit, cgfd)
 		unix.Close(cgfd)
+		if err != nil {
+			return nil, err
+		}
+		initPid, pidfd = p.Pid, p.Pidfd
 	}
-	if err != nil {
-		return nil, err
-	}
-	initPid, pidfd = p.Pid, p.Pidfd
+	child.Close()
 	// While the init starts (its Go runtime takes milliseconds): the copy
 	// of config.json for later commands and the exec fifo, which only
 	// the bootstrap needs.
@@ -348,7 +334,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	b := &proto.Bootstrap{
 		Mode: proto.ModeCreate, ID: o.ID, Bundle: bundle, Rootfs: st.Rootfs, Config: raw,
 		NoPivot: o.NoPivot, PreserveFds: o.PreserveFds, CgroupPaths: bootstrapCgroups(st.CgroupPaths), CgroupV2: v2 || cgroups.IsV2(),
-		UnshareCgroupNS: cgroupNS, Seccomp: filter,
+		UnshareCgroupNS: !intoCgroup && plan.clone&unix.CLONE_NEWCGROUP != 0, Seccomp: filter,
 		// Copy-on-write root (docs/overlay.md).
 		CowRootfs: cow.Enabled, CowSize: cow.Size, CowDir: st.CowDir,
 		SessionKeyring: st.Keyring, SharedRoot: st.SharedRoot,
@@ -423,6 +409,40 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		c.held = h
 	}
 	return c, nil
+}
+
+// spawnInit starts the init on exe, the child end of its socket and the
+// inherited descriptors, in the namespaces of plan. cgfd >= 0 is the
+// cgroup it is cloned into (CLONE_INTO_CGROUP); without it the init
+// joins its cgroups after the clone and, on v1, makes its cgroup
+// namespace itself once it is there.
+func spawnInit(s *specs.Spec, plan *nsPlan, maps *idMaps, exe int, child *proto.Conn, inherit []int, cgfd int) (*nsenter.Process, error) {
+	if err := crashPoint(stepSpawn); err != nil {
+		return nil, err
+	}
+	clone := plan.clone
+	if cgfd < 0 {
+		clone &^= unix.CLONE_NEWCGROUP
+	}
+	attr := &nsenter.Attr{
+		ExeFd:         exe,
+		Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
+		Env:           []string{"GOMAXPROCS=1"},
+		Inherit:       inherit,
+		Clone:         clone,
+		Join:          plan.join,
+		CgroupFd:      cgfd,
+		LateExecCheck: true,
+		UserMaps:      maps.writer(),
+		// An unprivileged caller (or newuidmap) must be able to open the
+		// child's /proc/PID/uid_map.
+		DumpableForMaps: maps != nil && maps.unprivileged,
+	}
+	// personality and memory policy (procattrs.go) and a new time
+	// namespace (timens.go) are set on a spawning thread of their own.
+	return spawnWithAttrs(s.Linux, nil, timeNSPrep(attr, timeOffsets(s)), func() (*nsenter.Process, error) {
+		return nsenter.Spawn(attr)
+	})
 }
 
 // reclaimCrashed undoes the record of a create that died (phase creating,

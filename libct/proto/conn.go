@@ -23,8 +23,16 @@ func NewConn(fd int) *Conn { return &Conn{fd: fd} }
 // Fd returns the socket descriptor.
 func (c *Conn) Fd() int { return c.fd }
 
-// Close closes the socket.
-func (c *Conn) Close() error { return unix.Close(c.fd) }
+// Close closes the socket; closing it again does nothing (the number
+// may belong to another descriptor by then).
+func (c *Conn) Close() error {
+	if c.fd < 0 {
+		return nil
+	}
+	fd := c.fd
+	c.fd = -1
+	return unix.Close(fd)
+}
 
 // Pair makes a connected pair; both ends are close-on-exec.
 func Pair() (*Conn, *Conn, error) {
