@@ -411,40 +411,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	return c, nil
 }
 
-// spawnInit starts the init on exe, the child end of its socket and the
-// inherited descriptors, in the namespaces of plan. cgfd >= 0 is the
-// cgroup it is cloned into (CLONE_INTO_CGROUP); without it the init
-// joins its cgroups after the clone and, on v1, makes its cgroup
-// namespace itself once it is there.
-func spawnInit(s *specs.Spec, plan *nsPlan, maps *idMaps, exe int, child *proto.Conn, inherit []int, cgfd int) (*nsenter.Process, error) {
-	if err := crashPoint(stepSpawn); err != nil {
-		return nil, err
-	}
-	clone := plan.clone
-	if cgfd < 0 {
-		clone &^= unix.CLONE_NEWCGROUP
-	}
-	attr := &nsenter.Attr{
-		ExeFd:         exe,
-		Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
-		Env:           []string{"GOMAXPROCS=1"},
-		Inherit:       inherit,
-		Clone:         clone,
-		Join:          plan.join,
-		CgroupFd:      cgfd,
-		LateExecCheck: true,
-		UserMaps:      maps.writer(),
-		// An unprivileged caller (or newuidmap) must be able to open the
-		// child's /proc/PID/uid_map.
-		DumpableForMaps: maps != nil && maps.unprivileged,
-	}
-	// personality and memory policy (procattrs.go) and a new time
-	// namespace (timens.go) are set on a spawning thread of their own.
-	return spawnWithAttrs(s.Linux, nil, timeNSPrep(attr, timeOffsets(s)), func() (*nsenter.Process, error) {
-		return nsenter.Spawn(attr)
-	})
-}
-
 // reclaimCrashed undoes the record of a create that died (phase creating,
 // creator gone), so its ID can be used again. A container that was
 // created, ran or stopped normally keeps its ID until delete, as in runc.

@@ -5,11 +5,13 @@ import (
 	"os"
 	"strconv"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-oci/rt/libct/console"
 	"github.com/rt-oci/rt/libct/initexe"
 	"github.com/rt-oci/rt/libct/proto"
+	"github.com/rt-oci/rt/nsenter"
 )
 
 // initChannel prepares what every spawn of an init needs (create and
@@ -39,6 +41,40 @@ func initChannel(root string, preserveFds, exe int) (_ int, parent, child *proto
 		inherit = append(inherit, 3+i)
 	}
 	return exe, parent, child, inherit, nil
+}
+
+// spawnInit starts the init on exe, the child end of its socket and the
+// inherited descriptors, in the namespaces of plan. cgfd >= 0 is the
+// cgroup it is cloned into (CLONE_INTO_CGROUP); without it the init
+// joins its cgroups after the clone and, on v1, makes its cgroup
+// namespace itself once it is there.
+func spawnInit(s *specs.Spec, plan *nsPlan, maps *idMaps, exe int, child *proto.Conn, inherit []int, cgfd int) (*nsenter.Process, error) {
+	if err := crashPoint(stepSpawn); err != nil {
+		return nil, err
+	}
+	clone := plan.clone
+	if cgfd < 0 {
+		clone &^= unix.CLONE_NEWCGROUP
+	}
+	attr := &nsenter.Attr{
+		ExeFd:         exe,
+		Argv:          []string{"rt", "init", strconv.Itoa(child.Fd())},
+		Env:           []string{"GOMAXPROCS=1"},
+		Inherit:       inherit,
+		Clone:         clone,
+		Join:          plan.join,
+		CgroupFd:      cgfd,
+		LateExecCheck: true,
+		UserMaps:      maps.writer(),
+		// An unprivileged caller (or newuidmap) must be able to open the
+		// child's /proc/PID/uid_map.
+		DumpableForMaps: maps != nil && maps.unprivileged,
+	}
+	// personality and memory policy (procattrs.go) and a new time
+	// namespace (timens.go) are set on a spawning thread of their own.
+	return spawnWithAttrs(s.Linux, nil, timeNSPrep(attr, timeOffsets(s)), func() (*nsenter.Process, error) {
+		return nsenter.Spawn(attr)
+	})
 }
 
 // closeOnExecFrom marks every descriptor >= from close-on-exec, so nothing
