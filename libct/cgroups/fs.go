@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,6 +104,11 @@ func fileExists(dir, name string) bool {
 // mkdirTracked creates dir and its missing ancestors below top (which must
 // exist), calling made(d) right after each directory it creates. It returns
 // the directories it created, outermost first, also on error.
+//
+// An ancestor that existed may vanish before its child is made: the last
+// container using a shared parent deletes it once empty (libct's
+// @cgroup-parents). mkdir then fails with ENOENT, and the walk starts over
+// from top, making that ancestor again (then it is ours).
 func mkdirTracked(top, dir string, made func(d string) error) ([]string, error) {
 	if err := checkInside(top, dir); err != nil {
 		return nil, err
@@ -112,29 +118,43 @@ func mkdirTracked(top, dir string, made func(d string) error) ([]string, error) 
 	}
 	rel, _ := filepath.Rel(top, dir)
 	var created []string
-	cur := top
-	for _, elem := range strings.Split(rel, "/") {
-		cur = filepath.Join(cur, elem)
-		err := mkdirFn(cur, 0o755)
-		if errors.Is(err, os.ErrExist) {
-			fi, serr := os.Stat(cur)
-			if serr == nil && fi.IsDir() {
-				continue // already there: not ours
+	for attempt := 1; ; attempt++ {
+		cur := top
+		var err error
+		for _, elem := range strings.Split(rel, "/") {
+			cur = filepath.Join(cur, elem)
+			err = mkdirFn(cur, 0o755)
+			if errors.Is(err, os.ErrExist) {
+				fi, serr := os.Stat(cur)
+				if serr == nil && fi.IsDir() {
+					err = nil
+					continue // already there: ours from an earlier attempt, or not ours
+				}
+				return created, fmt.Errorf("cgroups: create %s: not a directory", cur)
 			}
-			return created, fmt.Errorf("cgroups: create %s: not a directory", cur)
+			if err != nil {
+				break
+			}
+			if !slices.Contains(created, cur) {
+				created = append(created, cur)
+			}
+			if made != nil {
+				if err := made(cur); err != nil {
+					return created, err
+				}
+			}
 		}
-		if err != nil {
+		if err == nil {
+			return created, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) || cur == filepath.Join(top, strings.Split(rel, "/")[0]) || attempt == mkdirAttempts {
 			return created, fmt.Errorf("cgroups: create cgroup: %w", err)
 		}
-		created = append(created, cur)
-		if made != nil {
-			if err := made(cur); err != nil {
-				return created, err
-			}
-		}
 	}
-	return created, nil
 }
+
+// mkdirAttempts bounds mkdirTracked's walks when ancestors keep vanishing.
+const mkdirAttempts = 8
 
 // rmdirDelays is how long removeCgroup waits between attempts while a cgroup
 // is busy (its last tasks are still exiting): about 0.6 s in all.
