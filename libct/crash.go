@@ -1,6 +1,7 @@
 package libct
 
 import (
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -12,6 +13,7 @@ import (
 const (
 	// create
 	stepSpawn     = "spawn"     // about to start the init (on cgroup v1 before the record)
+	stepRecord    = "record"    // state dir made and locked, journal not written
 	stepCgroup    = "cgroup"    // about to create the cgroup
 	stepFifo      = "fifo"      // init started, about to make the exec fifo
 	stepBootstrap = "bootstrap" // init started and in its cgroup
@@ -42,12 +44,20 @@ const (
 // init never sees it (its environment is set explicitly).
 const CrashEnv = "RT_TEST_CRASH_AT"
 
-// crashPoint kills rt with SIGKILL if CrashEnv names step. It never
-// returns an error; the signature lets create's steps read alike.
+// FailEnv names the test-only variable that makes create fail with an
+// error at a named step, so tests can check that create's own undo
+// leaves nothing (start and delete ignore it).
+const FailEnv = "RT_TEST_FAIL_AT"
+
+// crashPoint kills rt with SIGKILL if CrashEnv names step, and returns an
+// error if FailEnv does.
 func crashPoint(step string) error {
 	if v := os.Getenv(CrashEnv); v != "" && v == step {
 		unix.Kill(os.Getpid(), unix.SIGKILL)
 		select {}
+	}
+	if v := os.Getenv(FailEnv); v != "" && v == step {
+		return fmt.Errorf("failure injected at step %s (%s)", step, FailEnv)
 	}
 	return nil
 }

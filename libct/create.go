@@ -151,15 +151,27 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	intoCgroup := v2 && !joinsCgroupNS(plan.join)
 	var p *nsenter.Process
 	var initPid, pidfd = 0, -1
-	var h *state.Handle
-	defer func() {
-		if err != nil && h == nil && initPid > 0 {
+	// killInit ends an init that has not got its bootstrap, on every
+	// error path, whether or not the record exists yet.
+	killInit := func() {
+		if initPid > 0 {
 			killReap(initPid, pidfd)
-			if pidfd >= 0 {
-				unix.Close(pidfd)
-			}
+			initPid = 0
+		}
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+			pidfd = -1
+		}
+		if p != nil {
+			p.Release()
+		}
+	}
+	defer func() {
+		if err != nil {
+			killInit()
 		}
 	}()
+	var h *state.Handle
 	if !intoCgroup {
 		if p, err = spawnInit(s, plan, maps, exe, child, inherit, -1); err != nil {
 			return nil, err
@@ -173,7 +185,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		h, err = store.Create(o.ID)
 	}
 	if err != nil {
-		h = nil
 		return nil, err
 	}
 	defer func() {
@@ -181,6 +192,10 @@ func Create(o *CreateOpts) (c *Container, err error) {
 			h.Close()
 		}
 	}()
+	if err = crashPoint(stepRecord); err != nil {
+		h.Remove()
+		return nil, err
+	}
 	st := &state.State{
 		OCIVersion:  specs.Version,
 		ID:          o.ID,
@@ -224,14 +239,14 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		waitCgroup()
 		// linux.netDevices go back to the host, the resctrl group goes.
 		releaseHostResources(st)
-		if initPid > 0 {
-			killReap(initPid, pidfd)
-		}
-		if pidfd >= 0 {
-			unix.Close(pidfd)
-		}
+		killInit()
 		cg.Destroy()
 		cgroups.RemoveEmpty(st.CgroupDirs)
+		// A shared parent made again after a concurrent delete removed it
+		// (not in the journal) goes the way of shared parents.
+		if extra := cgroups.Unlisted(cg, st.CgroupDirs); len(extra) > 0 {
+			sweepParents(o.Root, extra)
+		}
 		h.Remove()
 	}()
 	if err = h.Save(st); err != nil {

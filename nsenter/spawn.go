@@ -86,6 +86,15 @@ func (p *Process) kill() {
 	unix.Close(p.errFd)
 }
 
+// Release closes the exec status pipe of a process the caller gives up on
+// (killed and reaped by it) before WaitExec.
+func (p *Process) Release() {
+	if p.errFd >= 0 {
+		unix.Close(p.errFd)
+		p.errFd = -1
+	}
+}
+
 // WaitExec waits until the process has exec'd (nil) or failed before that
 // (the error; the process is then reaped). Without LateExecCheck, Spawn
 // has done this already.

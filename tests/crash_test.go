@@ -21,7 +21,7 @@ import (
 // dir, no host mount, no process. Serial: the tests count our children.
 
 var (
-	crashSteps       = []string{"cgroup", "fifo", "spawn", "bootstrap", "created"}
+	crashSteps       = []string{"spawn", "record", "cgroup", "fifo", "bootstrap", "created"}
 	startCrashSteps  = []string{"start-fifo", "start-record", "start-poststart"}
 	deleteCrashSteps = []string{"delete-kill", "delete-cgroup", "delete-state"}
 )

@@ -130,6 +130,10 @@ func mkdirTracked(top, dir string, made func(d string) error) ([]string, error) 
 					err = nil
 					continue // already there: ours from an earlier attempt, or not ours
 				}
+				if errors.Is(serr, os.ErrNotExist) {
+					err = serr // gone again since the mkdir: walk again
+					break
+				}
 				return created, fmt.Errorf("cgroups: create %s: not a directory", cur)
 			}
 			if err != nil {
@@ -147,8 +151,11 @@ func mkdirTracked(top, dir string, made func(d string) error) ([]string, error) 
 		if err == nil {
 			return created, nil
 		}
-		if !errors.Is(err, os.ErrNotExist) || cur == filepath.Join(top, strings.Split(rel, "/")[0]) || attempt == mkdirAttempts {
+		if !errors.Is(err, os.ErrNotExist) || attempt == mkdirAttempts {
 			return created, fmt.Errorf("cgroups: create cgroup: %w", err)
+		}
+		if _, serr := os.Stat(top); serr != nil {
+			return created, fmt.Errorf("cgroups: hierarchy root: %w", serr)
 		}
 	}
 }

@@ -71,3 +71,34 @@ func TestMkdirTrackedGivesUp(t *testing.T) {
 		t.Errorf("%d attempts, want %d", tries, mkdirAttempts)
 	}
 }
+
+// The parent is there at the mkdir (EEXIST) and gone at the check that
+// follows: that walk is retried too, not reported as "not a directory".
+func TestMkdirTrackedParentVanishesAfterExist(t *testing.T) {
+	top := t.TempDir()
+	parent := filepath.Join(top, "shared")
+	leaf := filepath.Join(parent, "c1")
+	if err := os.Mkdir(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := mkdirFn
+	t.Cleanup(func() { mkdirFn = old })
+	raced := false
+	mkdirFn = func(p string, perm os.FileMode) error {
+		err := os.Mkdir(p, perm)
+		if p == parent && !raced && errors.Is(err, os.ErrExist) {
+			raced = true
+			if rerr := os.Remove(parent); rerr != nil {
+				t.Fatal(rerr)
+			}
+		}
+		return err
+	}
+	created, err := mkdirTracked(top, leaf, nil)
+	if err != nil {
+		t.Fatalf("mkdirTracked: %v", err)
+	}
+	if want := []string{parent, leaf}; !slices.Equal(created, want) {
+		t.Errorf("created %v, want %v", created, want)
+	}
+}
