@@ -6,19 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-oci/rt/libct/cgroups"
 	"github.com/rt-oci/rt/libct/console"
 	"github.com/rt-oci/rt/libct/proto"
 	"github.com/rt-oci/rt/libct/rootfs"
-	"github.com/rt-oci/rt/libct/security"
 	"github.com/rt-oci/rt/libct/state"
 	"github.com/rt-oci/rt/nsenter"
-	"github.com/rt-oci/rt/spec"
 )
 
 // CreateOpts are the arguments of `rt create` (and of `rt run`).
@@ -79,61 +75,13 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	// config.json is read and checked.
 	pre := prefetchInit(o.Root)
 	defer pre.discard()
-	bundle, err := filepath.Abs(o.Bundle)
-	if err != nil {
-		return nil, fmt.Errorf("--bundle: %w", err)
-	}
-	s, raw, err := spec.LoadRaw(bundle)
+	cp, err := planCreate(o)
 	if err != nil {
 		return nil, err
 	}
-	if err := spec.Validate(s, bundle); err != nil {
-		return nil, err
-	}
-	if s.Process == nil {
-		return nil, errors.New("process: missing, required for create")
-	}
-	if err := unsupported(s); err != nil {
-		return nil, err
-	}
-	// An unprivileged caller: what it can't do is refused now, and the ID
-	// maps are planned (rootless.go, userns.go).
-	if err := checkRootless(s, o.Root); err != nil {
-		return nil, err
-	}
-	maps, err := planIDMaps(s)
-	if err != nil {
-		return nil, err
-	}
-	if err := security.CheckLSM(s.Process, "process"); err != nil {
-		return nil, err
-	}
-	filter, err := compileSeccomp(o.Root, s)
-	if err != nil {
-		return nil, err
-	}
-	// Copy-on-write root: --cow-rootfs or the org.rt.rootfs.cow* annotations.
-	cow, err := spec.CowRootfs(s, o.CowRootfs)
-	if err != nil {
-		return nil, err
-	}
-	if s.Process.Terminal && o.ConsoleSocket == "" && !o.relayTerminal {
-		return nil, errors.New("process.terminal: true needs --console-socket (or a foreground rt run)")
-	}
-	plan, err := planNamespaces(s)
-	if err != nil {
-		return nil, err
-	}
-	defer plan.close()
-	cgCfg := cgroups.Config{ID: o.ID, Systemd: o.Systemd, Rootless: rootlessCgroups(o.Rootless)}
-	if s.Linux != nil {
-		cgCfg.Path = s.Linux.CgroupsPath
-		cgCfg.Resources = s.Linux.Resources
-	}
-	cg, err := cgroups.New(cgCfg)
-	if err != nil {
-		return nil, err
-	}
+	defer cp.ns.close()
+	bundle, s, raw, plan, cgCfg, cg := cp.bundle, cp.s, cp.raw, cp.ns, cp.cgCfg, cp.cg
+	maps, filter, cow := cp.maps, cp.filter, cp.cow
 	exe, parent, child, inherit, err := initChannel(o.Root, o.PreserveFds, pre.take())
 	if err != nil {
 		return nil, err
@@ -196,29 +144,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		h.Remove()
 		return nil, err
 	}
-	st := &state.State{
-		OCIVersion:  specs.Version,
-		ID:          o.ID,
-		Bundle:      bundle,
-		Rootfs:      spec.RootfsPath(s, bundle),
-		Phase:       state.PhaseCreating,
-		Created:     time.Now().UTC(),
-		Annotations: s.Annotations,
-		Owner:       os.Getpid(),
-		OwnerUID:    os.Geteuid(),
-		CgroupPaths: cg.Paths(),
-		Hooks:       s.Hooks,
-	}
-	st.OwnerStart, _ = state.StartTime(st.Owner)
-	if !o.NoNewKeyring {
-		st.Keyring = keyringName(o.ID)
-	}
-	// The journal lists everything create is about to make before any of
-	// it exists: the cgroup directories and the fifo (undo tolerates the
-	// ones that never got made).
-	st.CgroupCreated = true
-	st.CgroupDirs = cgroups.Missing(st.CgroupPaths)
-	st.Fifo = true
+	st := newRecord(o, s, bundle, cg)
 	if err = journalSharedRoot(h, st, s); err != nil {
 		h.Remove()
 		return nil, err
