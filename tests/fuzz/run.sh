@@ -31,21 +31,30 @@ for p in "${pairs[@]}"; do
 	before=$(ls "$corpus" 2>/dev/null | sort)
 	start=$(date +%s)
 	log=$(mktemp)
+	race=""
 	for try in 1 2; do
 		go test -run '^$' -fuzz "^${target}\$" -fuzztime "${secs}s" "./$pkg" >"$log" 2>&1
 		code=$?
-		# On a loaded host the fuzzing engine itself can time out talking
-		# to its workers; with no failing input saved, that is no finding:
-		# try once more.
-		[ "$code" != 0 ] && [ "$try" = 1 ] && grep -q 'context deadline exceeded' "$log" &&
+		# Go's fuzzing coordinator (go1.26) can report its own -fuzztime
+		# deadline as a failure: a race at shutdown, go.dev/issue/75804,
+		# fixed in go1.27. With no failing input saved and nothing but
+		# "context deadline exceeded" reported, that is no finding: try
+		# once more, and if it happens again, count the run as done.
+		[ "$code" != 0 ] && grep -q 'context deadline exceeded' "$log" &&
+			! grep -qE 'panic|Failing input|--- FAIL: .*/' "$log" &&
 			[ "$(ls "$corpus" 2>/dev/null | sort)" = "$before" ] || break
-		echo "fuzz: $target: the fuzzing engine timed out (host busy?), no failing input; running it again"
+		if [ "$try" = 2 ]; then
+			race=" (again the fuzzing engine's deadline race, go.dev/issue/75804; no failing input)"
+			code=0
+			break
+		fi
+		echo "fuzz: $target: the fuzzing engine reported its own deadline (go.dev/issue/75804), no failing input; running it again"
 	done
 	took=$(($(date +%s) - start))
 	# the last progress line says how many inputs ran
 	execs=$(grep -oE 'execs: [0-9]+' "$log" | tail -n1 | cut -d' ' -f2)
 	if [ "$code" = 0 ]; then
-		printf 'fuzz: ok    %-28s %-14s %6s execs  %3ss\n' "$target" "./$pkg" "${execs:-?}" "$took"
+		printf 'fuzz: ok    %-28s %-14s %6s execs  %3ss%s\n' "$target" "./$pkg" "${execs:-?}" "$took" "$race"
 	else
 		printf 'fuzz: FAIL  %-28s %-14s (exit %d, %ss)\n' "$target" "./$pkg" "$code" "$took"
 		grep -vE '^(fuzz: elapsed|=== RUN|--- FAIL)' "$log" | head -n 30 | sed 's/^/      /'
