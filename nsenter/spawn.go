@@ -83,7 +83,7 @@ func (p *Process) kill() {
 	if p.Pidfd >= 0 {
 		unix.Close(p.Pidfd)
 	}
-	unix.Close(p.errFd)
+	p.Release()
 }
 
 // Release closes the exec status pipe of a process the caller gives up on

@@ -81,6 +81,22 @@ func checkRecord(t *testing.T, h *H, id string, want ...specs.ContainerState) sp
 	return seen[len(seen)-1]
 }
 
+// checkNoTrace requires that what (a command) left nothing of container id,
+// bundle b, on the host: no state dir, no cgroup dir, no process in the
+// cgroup.
+func checkNoTrace(t *testing.T, h *H, id string, b *Bundle, what string) {
+	t.Helper()
+	if fileExists(filepath.Join(h.Root, id)) {
+		t.Errorf("%s left the state dir", what)
+	}
+	if ds := cgroupDirs(b.Cgroup); len(ds) > 0 {
+		t.Errorf("%s left cgroup dirs %v", what, ds)
+	}
+	if ps := procsInCgroup(b.Cgroup); len(ps) > 0 {
+		t.Errorf("%s left processes in the cgroup: %v", what, ps)
+	}
+}
+
 // checkUndone force-deletes id (unless already gone) and requires that
 // nothing of it is left: state dir and fifo, cgroup dirs, processes (kids
 // is the number of live children before the container), host mounts.
@@ -90,15 +106,7 @@ func checkUndone(t *testing.T, h *H, id string, b *Bundle, kids int, mounts []st
 	if fileExists(filepath.Join(h.Root, id, "exec.fifo")) {
 		t.Errorf("delete --force left the exec fifo")
 	}
-	if fileExists(filepath.Join(h.Root, id)) {
-		t.Errorf("delete --force left the state dir")
-	}
-	if ds := cgroupDirs(b.Cgroup); len(ds) > 0 {
-		t.Errorf("delete --force left cgroup dirs %v", ds)
-	}
-	if ps := procsInCgroup(b.Cgroup); len(ps) > 0 {
-		t.Errorf("delete --force left processes in the cgroup: %v", ps)
-	}
+	checkNoTrace(t, h, id, b, "delete --force")
 	waitFor(2*time.Second, func() bool { reapZombies(); return len(liveChildren()) == kids })
 	if ps := liveChildren(); len(ps) != kids {
 		t.Errorf("delete --force left processes: %d live children before, %d after: %v", kids, len(ps), ps)

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,15 +38,7 @@ func TestFailDuringCreate(t *testing.T) {
 				}
 			}
 			reapZombies()
-			if fileExists(filepath.Join(h.Root, id)) {
-				t.Errorf("create left its state dir")
-			}
-			if ds := cgroupDirs(b.Cgroup); len(ds) > 0 {
-				t.Errorf("create left cgroup dirs %v", ds)
-			}
-			if ps := procsInCgroup(b.Cgroup); len(ps) > 0 {
-				t.Errorf("create left processes in the cgroup: %v", ps)
-			}
+			checkNoTrace(t, h, id, b, "create")
 			checkMountsUnchanged(t, mounts)
 		})
 	}

@@ -266,6 +266,24 @@ touch /ready; exec sleep 1000`))
 	return b, caps
 }
 
+// execIntoHostileProc starts a privilegedProcOvermount container, waits
+// until it has overmounted its /proc and runs `rt exec -d sleep 100` in
+// it (killed at the end of the test). It returns the container's ID,
+// its capabilities, its init and the exec'd process.
+func execIntoHostileProc(t *testing.T, h *H) (id string, caps []string, initPid, pid int) {
+	t.Helper()
+	b, caps := privilegedProcOvermount(h, t)
+	id, initPid = h.StartDetached(b)
+	if !waitFor(10*time.Second, func() bool { return fileExists(filepath.Join(b.Rootfs, "ready")) }) {
+		t.Fatal("the container did not overmount its /proc")
+	}
+	pf := filepath.Join(h.Dir, "exec.pid")
+	h.MustRT("exec", "-d", "--pid-file", pf, id, "sleep", "100")
+	pid = readPid(t, pf)
+	t.Cleanup(func() { killReap(pid) })
+	return id, caps, initPid, pid
+}
+
 // TestExecHostileProc: the container overmounts its /proc (with
 // CAP_SYS_ADMIN). `rt exec` opens the init's namespaces from the host's
 // /proc, so the exec'd process still joins every namespace of the init
@@ -273,15 +291,7 @@ touch /ready; exec sleep 1000`))
 func TestExecHostileProc(t *testing.T) {
 	t.Parallel()
 	h := newH(t)
-	b, _ := privilegedProcOvermount(h, t)
-	id, initPid := h.StartDetached(b)
-	if !waitFor(10*time.Second, func() bool { return fileExists(filepath.Join(b.Rootfs, "ready")) }) {
-		t.Fatal("the container did not overmount its /proc")
-	}
-	pf := filepath.Join(h.Dir, "exec.pid")
-	h.MustRT("exec", "-d", "--pid-file", pf, id, "sleep", "100")
-	pid := readPid(t, pf)
-	defer killReap(pid)
+	id, _, initPid, pid := execIntoHostileProc(t, h)
 	for _, ns := range []string{"pid", "net", "ipc", "uts", "mnt", "cgroup"} {
 		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", initPid, ns))
 		got, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))

@@ -51,15 +51,7 @@ func TestBoundingSetFakeCapLastCapImage(t *testing.T) {
 func TestBoundingSetFakeCapLastCapExec(t *testing.T) {
 	t.Parallel()
 	h := newH(t)
-	b, caps := privilegedProcOvermount(h, t)
-	id, _ := h.StartDetached(b)
-	if !waitFor(10*time.Second, func() bool { return fileExists(filepath.Join(b.Rootfs, "ready")) }) {
-		t.Fatal("the container did not overmount its /proc")
-	}
-	pf := filepath.Join(h.Dir, "exec.pid")
-	h.MustRT("exec", "-d", "--pid-file", pf, id, "sleep", "100")
-	pid := readPid(t, pf)
-	defer killReap(pid)
+	_, caps, _, pid := execIntoHostileProc(t, h)
 	allowed := cveCapBits(t, caps...)
 	bnd, prm := cveProcCaps(t, pid, "CapBnd"), cveProcCaps(t, pid, "CapPrm")
 	if bnd&^allowed != 0 || prm&^allowed != 0 {
